@@ -1,0 +1,46 @@
+"""One error type for bad input: a one-line message naming the item and the fix.
+
+The CLI prints `SabenchError`s as a single line (no traceback) and exits with code 2.
+"""
+
+from __future__ import annotations
+
+
+class SabenchError(Exception):
+    """A user-facing error about one item.
+
+    Args:
+        item: what is wrong (a file path, prompt id, checkpoint, manifest row ...).
+        problem: what is wrong with it.
+        fix: what the user should do about it.
+    """
+
+    def __init__(self, item: str, problem: str, fix: str = ""):
+        self.item = str(item)
+        self.problem = problem
+        self.fix = fix
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        msg = f"{self.item}: {self.problem}"
+        return f"{msg} (fix: {self.fix})" if self.fix else msg
+
+
+class AudioError(SabenchError):
+    """Unreadable, empty, non-finite or unsupported audio."""
+
+
+class ManifestError(SabenchError):
+    """Malformed manifest, duplicate or missing ids, paths escaping the data root."""
+
+
+class WeightsError(SabenchError):
+    """Missing, corrupt or mismatched checkpoint files."""
+
+
+class CapabilityError(SabenchError):
+    """A system was asked for something it cannot do (e.g. edit on a text-only system)."""
+
+
+class RegistryError(SabenchError):
+    """Unknown registry name."""

@@ -1,0 +1,1 @@
+"""Metrics: pure numerics (`harness.metrics.numerics`) and metric objects over backbones."""

@@ -1,0 +1,92 @@
+"""One registry type for systems, suites, metrics and backbones.
+
+Entries are registered either eagerly (decorator) or lazily as a "module:attr" string, so
+`sabench list` and name lookups never import torch or model packages. Unknown names raise
+a `RegistryError` with close-match suggestions.
+
+    SYSTEMS.register_lazy("semanticaudio", "systems.semanticaudio.adapter:SemanticAudioSystem")
+    cls = SYSTEMS.get("semanticaudio")
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from typing import Any, Callable, Generic, Iterator, TypeVar
+
+from harness.errors import RegistryError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """A name -> object map with lazy "module:attr" placeholders."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self._eager: dict[str, T] = {}
+        self._lazy: dict[str, str] = {}
+        self._help: dict[str, str] = {}
+
+    def register(self, name: str, help: str = "") -> Callable[[T], T]:
+        def deco(obj: T) -> T:
+            self._add(name, help)
+            self._eager[name] = obj
+            return obj
+        return deco
+
+    def register_lazy(self, name: str, target: str, help: str = "") -> None:
+        if ":" not in target:
+            raise ValueError(f"lazy target must be 'module:attr', got {target!r}")
+        self._add(name, help)
+        self._lazy[name] = target
+
+    def _add(self, name: str, help: str) -> None:
+        if name in self._eager or name in self._lazy:
+            raise ValueError(f"{self.kind} {name!r} is registered twice")
+        self._help[name] = help
+
+    def get(self, name: str) -> T:
+        if name in self._eager:
+            return self._eager[name]
+        if name in self._lazy:
+            module, attr = self._lazy[name].split(":", 1)
+            obj = getattr(importlib.import_module(module), attr)
+            self._eager[name] = obj
+            return obj
+        raise RegistryError(name, f"unknown {self.kind}", self._suggest(name))
+
+    def _suggest(self, name: str) -> str:
+        names = self.names()
+        close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        return f"{hint}available: {', '.join(names)}"
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._eager or name in self._lazy
+
+    def names(self) -> list[str]:
+        return sorted(set(self._eager) | set(self._lazy))
+
+    def help(self, name: str) -> str:
+        return self._help.get(name, "")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+
+SYSTEMS: Registry[Any] = Registry("system")
+SUITES: Registry[Any] = Registry("suite")
+METRICS: Registry[Any] = Registry("metric")
+BACKBONES: Registry[Any] = Registry("backbone")
+
+_LOADED = False
+
+
+def load_catalog() -> None:
+    """Register every built-in entry (lazily). Idempotent and cheap: imports no torch."""
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    from harness import catalog  # noqa: F401  (registers as a side effect)
