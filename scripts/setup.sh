@@ -38,7 +38,7 @@ if [ "$have_env" = 0 ]; then
   if [ -s requirements/overrides.txt ]; then
     $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt
   fi
-  $pip install -q --no-deps --no-build-isolation -e .
+  $pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
 
