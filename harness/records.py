@@ -184,7 +184,8 @@ class AudioRecipe:
     resampler: str = "sinc_kaiser_best"
     """Resampler name; see `harness.audio.RESAMPLERS`."""
     length: str = "full"
-    """"full", "pad_min" (zero-pad to min_seconds), "crop" (crop/pad to exactly max_seconds)."""
+    """"full", "pad_min" (zero-pad to min_seconds), "crop" (crop/pad to exactly max_seconds),
+    "truncate" (keep at most max_seconds, never pad: av-benchmark)."""
     min_seconds: float = 0.0
     max_seconds: float = 0.0
     dc_remove: bool = False

@@ -1,0 +1,169 @@
+"""The mini backbone networks (tiny 1-D convnets on log-mels; all CPU-friendly).
+
+| model            | stands in for        | input          | main outputs                         |
+|------------------|----------------------|----------------|--------------------------------------|
+| `Classifier`     | PANNs Cnn14          | 16 kHz wave    | embedding (B, 128), logits (B, 14)   |
+| `Clap`           | LAION/MS-CLAP        | wave / caption | L2-normalised (B, 128) both towers   |
+| `SemanticEncoder`| PE-A-Frame           | 16 kHz wave    | frames (B, T25, 64) @ 25 fps         |
+| `AcousticVAE`    | DAC-VAE              | 16 kHz wave    | latents (B, T25, 32) @ 25 Hz, decode |
+| `QualityNet`     | Audiobox Aesthetics  | 16 kHz wave    | quality (B,) in [0, 1]               |
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from harness.backbones.mini.features import N_MELS, LogMel, Spec
+
+
+class Block(nn.Module):
+    """Residual dilated conv block: x + conv(gelu(conv(x)))."""
+
+    def __init__(self, ch: int, dilation: int):
+        super().__init__()
+        self.a = nn.Conv1d(ch, ch, 3, padding=dilation, dilation=dilation)
+        self.b = nn.Conv1d(ch, ch, 1)
+        self.norm = nn.GroupNorm(1, ch)
+
+    def forward(self, x):
+        return x + self.b(F.gelu(self.a(self.norm(x))))
+
+
+class MelFront(nn.Module):
+    """wave (B, T) @ 16 kHz -> (B, C, T // 640) features @ 25 fps."""
+
+    def __init__(self, ch: int, blocks: int = 3, mel_mean: float = -6.0, mel_std: float = 4.0):
+        super().__init__()
+        self.mel = LogMel()
+        self.register_buffer("stats", torch.tensor([mel_mean, mel_std]))
+        self.inp = nn.Conv1d(N_MELS, ch, 5, padding=2)
+        self.pre = nn.Sequential(*[Block(ch, 2 ** i) for i in range(blocks)])
+        self.post = nn.Sequential(*[Block(ch, 2 ** i) for i in range(2)])
+
+    def forward(self, wave):
+        m = (self.mel(wave) - self.stats[0]) / self.stats[1]          # (B, 64, T/160)
+        x = self.pre(F.gelu(self.inp(m)))                              # (B, C, T/160) @ 100 fps
+        x = F.avg_pool1d(x, 4)                                         # (B, C, T/640) @ 25 fps
+        return self.post(x)
+
+
+def pool(x: torch.Tensor) -> torch.Tensor:
+    """(B, C, T) -> (B, 2C): mean and max over time."""
+    return torch.cat([x.mean(-1), x.amax(-1)], dim=1)
+
+
+class Classifier(nn.Module):
+    def __init__(self, n_classes: int, ch: int = 96, dim: int = 128, **stats):
+        super().__init__()
+        self.front = MelFront(ch, **stats)
+        self.emb = nn.Linear(2 * ch, dim)
+        self.head = nn.Linear(dim, n_classes)
+
+    def forward(self, wave):
+        e = self.emb(pool(self.front(wave)))                           # (B, 128)
+        return e, self.head(F.relu(e))                                 # (B, 128), (B, 14)
+
+
+class TextEncoder(nn.Module):
+    """Word ids (B, L) (0 = pad) -> (B, dim) via a bidirectional GRU, mean + last states."""
+
+    def __init__(self, vocab: int, dim: int = 128, width: int = 96):
+        super().__init__()
+        self.emb = nn.Embedding(vocab, 64, padding_idx=0)
+        self.gru = nn.GRU(64, width, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(4 * width, dim)
+
+    def forward(self, ids):
+        mask = (ids > 0).float().unsqueeze(-1)                         # (B, L, 1)
+        h, last = self.gru(self.emb(ids))                              # (B, L, 2W), (2, B, W)
+        mean = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0)
+        return self.out(torch.cat([mean, last.transpose(0, 1).flatten(1)], dim=1))
+
+
+class AudioSeqEncoder(nn.Module):
+    """wave -> (B, dim): conv front, then a bidirectional GRU so temporal order is kept."""
+
+    def __init__(self, ch: int = 96, dim: int = 128, width: int = 96, **stats):
+        super().__init__()
+        self.front = MelFront(ch, **stats)
+        self.gru = nn.GRU(ch, width, batch_first=True, bidirectional=True)
+        self.out = nn.Linear(4 * width + 2 * ch, dim)
+
+    def forward(self, wave):
+        x = self.front(wave)                                           # (B, C, T25)
+        h, last = self.gru(x.transpose(1, 2))                          # (B, T25, 2W)
+        return self.out(torch.cat([h.mean(1), last.transpose(0, 1).flatten(1), pool(x)], 1))
+
+
+class Clap(nn.Module):
+    def __init__(self, vocab: int, dim: int = 128, **stats):
+        super().__init__()
+        self.audio = AudioSeqEncoder(dim=dim, **stats)
+        self.text = TextEncoder(vocab, dim)
+        self.logit_scale = nn.Parameter(torch.tensor(2.7))
+
+    def embed_audio(self, wave):
+        return F.normalize(self.audio(wave), dim=-1)                   # (B, 128) unit norm
+
+    def embed_text(self, ids):
+        return F.normalize(self.text(ids), dim=-1)                     # (B, 128) unit norm
+
+
+class SemanticEncoder(nn.Module):
+    """Frame-level semantic features @ 25 fps, trained with frame labels + text contrast."""
+
+    def __init__(self, n_classes: int, vocab: int, ch: int = 112, d_sem: int = 64,
+                 dim: int = 128, **stats):
+        super().__init__()
+        self.front = MelFront(ch, **stats)
+        self.proj = nn.Conv1d(ch, d_sem, 1)
+        self.frame_head = nn.Conv1d(d_sem, n_classes, 3, padding=1)
+        self.clip = nn.Linear(2 * d_sem, dim)
+        self.text = TextEncoder(vocab, dim)
+
+    def frames(self, wave):
+        return self.proj(self.front(wave))                             # (B, 64, T25)
+
+    def forward(self, wave):
+        f = self.frames(wave)
+        return f, self.frame_head(f), F.normalize(self.clip(pool(f)), dim=-1)
+
+
+class AcousticVAE(nn.Module):
+    """Compressed-STFT VAE: 16 kHz wave <-> latents (B, C=32, T/640) @ 25 Hz."""
+
+    def __init__(self, latent: int = 32, hidden: int = 160, n_fft: int = 640):
+        super().__init__()
+        self.spec = Spec(n_fft)
+        bins = 2 * (n_fft // 2 + 1)
+        self.enc = nn.Sequential(
+            nn.Conv1d(bins, hidden, 1), nn.GELU(), nn.Conv1d(hidden, hidden, 4, stride=4),
+            nn.GELU(), nn.Conv1d(hidden, hidden, 3, padding=1), nn.GELU(),
+            nn.Conv1d(hidden, 2 * latent, 1))
+        self.dec = nn.Sequential(
+            nn.Conv1d(latent, hidden, 3, padding=1), nn.GELU(),
+            nn.ConvTranspose1d(hidden, hidden, 4, stride=4), nn.GELU(),
+            nn.Conv1d(hidden, hidden, 3, padding=1), nn.GELU(), nn.Conv1d(hidden, bins, 1))
+
+    def encode(self, wave):
+        """(B, T) -> mean, logvar, each (B, C, T // 640)."""
+        n = wave.shape[-1] // 640 * 640
+        mu, logvar = self.enc(self.spec(wave[..., :n])).chunk(2, dim=1)
+        return mu, logvar.clamp(-12, 6)
+
+    def decode(self, z, length: int | None = None):
+        """(B, C, T25) -> (B, T25 * 640) waveform @ 16 kHz."""
+        length = length or z.shape[-1] * 640
+        return self.spec.inverse(self.dec(z), length)
+
+
+class QualityNet(nn.Module):
+    def __init__(self, ch: int = 64, **stats):
+        super().__init__()
+        self.front = MelFront(ch, blocks=2, **stats)
+        self.head = nn.Sequential(nn.Linear(2 * ch, 64), nn.GELU(), nn.Linear(64, 1))
+
+    def forward(self, wave):
+        return torch.sigmoid(self.head(pool(self.front(wave)))).squeeze(-1)   # (B,) in [0, 1]

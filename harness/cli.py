@@ -1,0 +1,330 @@
+"""`sabench`: the command line.
+
+    sabench                                   # = sabench run: the mini leaderboard + report
+    sabench run --suite audiocaps --system tangoflux --system precomputed:path=out/x
+    sabench generate --suite ttabench --system sine --to outputs/sine/
+    sabench score --suite ttabench --path outputs/sine/        # pre-generated files, by id
+    sabench report | list [kind] | doctor | gate ...
+
+Systems are given as `name` or `name:key=value,key=value` (values parsed as YAML scalars).
+Every import beyond argparse happens inside a command, so `sabench --help` and
+`sabench list` stay fast and never import torch. A `SabenchError` prints one line on
+stderr and exits 2; any other exception keeps its traceback (it is a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SabenchError
+
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate")
+MINI_DEFAULT = "mini_default.yaml"
+"""In `suites/`: the systems of the default (no-argument) mini leaderboard."""
+
+
+# ------------------------------------------------------------------------------- parsing
+
+def _common() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("common options")
+    g.add_argument("--out", default="sabench-out", help="run folder: artifacts + results.sqlite (default ./sabench-out)")
+    g.add_argument("--weights", help="weights directory (else $SABENCH_WEIGHTS)")
+    g.add_argument("--data", help="data root the suite loaders read (else ../shared/data when present)")
+    g.add_argument("--keep-going", action="store_true", help="record failing items and finish the others")
+    g.add_argument("--limit", type=int, help="only the first N prompts of each suite")
+    g.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
+    return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common()
+    parser = argparse.ArgumentParser(prog="sabench", description="Benchmark text-to-audio generation and editing.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", parents=[common], help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
+    run.add_argument("--suite", "-s", action="append", default=[], help="suite name or suite.yaml (repeatable)")
+    run.add_argument("--system", "-m", action="append", default=[], help="name[:k=v,...] (repeatable)")
+    run.add_argument("--no-report", action="store_true", help="print the summary only")
+    gen = sub.add_parser("generate", parents=[common], help="generate samples only (artifact store / a folder)")
+    gen.add_argument("--suite", "-s", action="append", default=[], required=True)
+    gen.add_argument("--system", "-m", action="append", default=[], required=True)
+    gen.add_argument("--to", help="also copy outputs here as <id>.wav with a manifest.csv (scoreable later)")
+    score = sub.add_parser("score", parents=[common], help="score pre-generated audio (folder or manifest) on a suite")
+    score.add_argument("--suite", "-s", action="append", default=[], required=True)
+    score.add_argument("--path", required=True, help="folder of <id>.wav/.flac or a CSV/TSV/JSON/JSONL manifest")
+    score.add_argument("--data-root", help="root for relative manifest paths (default: the manifest's folder)")
+    score.add_argument("--label", default="precomputed", help="system name shown in results")
+    rep = sub.add_parser("report", parents=[common], help="build the report from the results store")
+    rep.add_argument("rest", nargs=argparse.REMAINDER, help="passed to the report builder")
+    lst = sub.add_parser("list", help="systems, suites, metrics, backbones (one line each)")
+    lst.add_argument("kind", nargs="?", choices=("systems", "suites", "metrics", "backbones"))
+    doc = sub.add_parser("doctor", parents=[common], help="versions, weights files and data folders")
+    doc.add_argument("--no-hash", action="store_true", help="check presence only (skip sha256 of large files)")
+    gate = sub.add_parser("gate", help="CI gate on results (delegates to reports.gate)")
+    gate.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def parse_system(spec: str) -> tuple[str, dict[str, Any]]:
+    """"name" or "name:k=v,k=v" -> (name, params); values are YAML scalars ("4" -> 4)."""
+    import yaml
+
+    name, _, rest = spec.partition(":")
+    params: dict[str, Any] = {}
+    for part in filter(None, rest.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or not key.strip():
+            raise SabenchError(f"--system {spec}", f"bad parameter {part!r}", "write name:key=value,key=value")
+        params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
+    return name.strip(), params
+
+
+def make_system(spec: str) -> Any:
+    from harness.registry import SYSTEMS, load_catalog
+
+    load_catalog()
+    name, params = parse_system(spec)
+    cls = SYSTEMS.get(name)
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise SabenchError(f"--system {spec}", f"bad parameters ({exc})", "see the system's docstring") from exc
+
+
+def _data_root(args: argparse.Namespace) -> Path | None:
+    if args.data:
+        return Path(args.data)
+    from harness.paths import shared_root
+
+    root = shared_root()
+    return root / "data" if root is not None and (root / "data").is_dir() else None
+
+
+# ------------------------------------------------------------------------------- commands
+
+def cmd_run(args: argparse.Namespace) -> int:
+    suites, systems = args.suite, args.system
+    if not suites and not systems:
+        suites, systems = default_job()
+    elif not suites or not systems:
+        raise SabenchError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
+                           "add the missing option, e.g. --suite NAME --system NAME")
+    results = _evaluate(args, suites, [make_system(s) for s in systems])
+    _print_summary(results)
+    if not args.no_report:
+        _build_report(args, quiet_missing=True)
+    empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
+    if empty:
+        print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def default_job() -> tuple[list[str], list[str]]:
+    """All suites with profile "mini" x the systems listed in suites/mini_default.yaml."""
+    import yaml
+
+    from harness.paths import REPO_ROOT
+    from harness.registry import SUITES, load_catalog
+    from harness.suite import load_suite
+
+    load_catalog()
+    suites = [n for n in SUITES.names() if load_suite(n).profile == "mini"]
+    path = REPO_ROOT / "suites" / MINI_DEFAULT
+    if not path.is_file():
+        raise SabenchError(str(path), "not found: the default mini leaderboard lists its systems there",
+                           "run with --suite and --system, or add suites/mini_default.yaml")
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    systems = []
+    for s in data.get("systems", []):
+        if isinstance(s, dict):
+            params = ",".join(f"{k}={v}" for k, v in (s.get("params") or {}).items())
+            systems.append(s["name"] + (f":{params}" if params else ""))
+        else:
+            systems.append(str(s))
+    if not suites or not systems:
+        raise SabenchError(str(path), "no mini suites or no systems to run", "register a mini suite / list systems")
+    return suites, systems
+
+
+def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any]) -> list[Any]:
+    from harness.progress import note
+    from harness.results import ResultsStore
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+
+    out = Path(args.out)
+    store = ResultsStore(out / "results.sqlite")
+    specs = [load_suite(s) for s in suites]
+    results = []
+    for spec in specs:
+        for system in systems:
+            note(f"run {spec.name} x {system.name}", show=not args.quiet)
+            results.append(run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
+                                     limit=args.limit, progress=not args.quiet, data_root=_data_root(args)))
+    return results
+
+
+def _print_summary(results: list[Any]) -> None:
+    for r in results:
+        print(f"{r.suite} v{r.suite_version} [{r.profile}] x {r.system.name}  (run {r.run_id})")
+        for a in r.aggregates:
+            ci = f"  [{a.ci_low:.4g}, {a.ci_high:.4g}]" if a.ci_low is not None else ""
+            print(f"  {a.metric:<28} {a.value:.6g}{ci}  n={a.n}")
+        if r.failures:
+            print(f"  {len(r.failures)} failure(s):")
+            for f in r.failures[:20]:
+                print(f"    {f.item_id} [{f.stage}] {f.message}")
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import shutil
+
+    from harness.artifacts import ArtifactStore
+    from harness.runner import Failures, load_prompts, produce_samples
+    from harness.suite import load_suite
+
+    store = ArtifactStore(Path(args.out) / "artifacts")
+    for suite in args.suite:
+        spec = load_suite(suite)
+        prompts = load_prompts(spec, _data_root(args), args.limit)
+        for sys_spec in args.system:
+            system = make_system(sys_spec)
+            failures = Failures(args.keep_going)
+            samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet)
+            print(f"{spec.name} x {system.name}: {len(samples)} samples, {len(failures.items)} failure(s)")
+            for f in failures.items:
+                print(f"  {f.item_id} [{f.stage}] {f.message}")
+            if args.to:
+                dest = Path(args.to) / spec.name / system.name if len(args.suite) * len(args.system) > 1 else Path(args.to)
+                _export(samples, dest, shutil)
+                print(f"  copied to {dest} (manifest.csv)")
+    return 0
+
+
+def _export(samples: dict[str, Any], dest: Path, shutil: Any) -> None:
+    import csv
+
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for item_id in sorted(samples):
+        src = Path(samples[item_id].path)
+        name = item_id.replace("/", "_").replace("#", "_") + src.suffix
+        shutil.copyfile(src, dest / name)
+        rows.append((item_id, name))
+    with open(dest / "manifest.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "path"])
+        w.writerows(rows)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    from systems.precomputed import PrecomputedSystem
+
+    if not Path(args.path).exists():
+        raise SabenchError(args.path, "not found", "give a folder of <id>.wav files or a manifest (id,path)")
+    system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
+    _print_summary(_evaluate(args, args.suite, [system]))
+    return 0
+
+
+def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None) -> int:
+    try:
+        import reports
+    except ModuleNotFoundError as exc:
+        if exc.name != "reports":
+            raise
+        reports = None
+    build = getattr(reports, "build_report", None)
+    if build is None:
+        if not quiet_missing:
+            print("sabench: the report builder (reports.build_report) is not available in this checkout",
+                  file=sys.stderr)
+        return 0
+    from harness.results import ResultsStore
+
+    out = Path(args.out)
+    path = build(ResultsStore(out / "results.sqlite"), out, *(rest or []))
+    if path is not None:
+        print(f"report: {path}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if not (Path(args.out) / "results.sqlite").is_file():
+        raise SabenchError(str(Path(args.out) / "results.sqlite"), "no results store here",
+                           "run `sabench run` first, or pass --out to the run folder")
+    return _build_report(args, rest=args.rest)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.registry import BACKBONES, METRICS, SUITES, SYSTEMS, load_catalog
+
+    load_catalog()
+    kinds = {"systems": SYSTEMS, "suites": SUITES, "metrics": METRICS, "backbones": BACKBONES}
+    for kind, reg in kinds.items():
+        if args.kind and args.kind != kind:
+            continue
+        print(f"{kind}:")
+        for name in reg.names():
+            print(f"  {name:<24} {reg.help(name)}".rstrip())
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from harness.doctor import run_doctor
+
+    return run_doctor(args.weights, args.data, hash_files=not args.no_hash)
+
+
+def cmd_gate(args: argparse.Namespace) -> int:
+    try:
+        from reports import gate
+    except ImportError as exc:
+        raise SabenchError("sabench gate", "the gate (reports.gate) is not available in this checkout",
+                           "use `sabench report` for now") from exc
+    return int(gate.main(args.rest) or 0)
+
+
+HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
+            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]  # the main command, with no arguments, runs the mini leaderboard
+    args = build_parser().parse_args(argv)
+    try:
+        _setup(args)
+        return HANDLERS[args.command](args)
+    except SabenchError as exc:
+        if os.environ.get("SABENCH_DEBUG"):
+            raise  # SABENCH_DEBUG=1: the full traceback, for developers
+        print(f"sabench: error: {exc.one_line()}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # `sabench doctor | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)
+        return 130
+
+
+def _setup(args: argparse.Namespace) -> None:
+    import warnings
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if getattr(args, "weights", None):
+        os.environ["SABENCH_WEIGHTS"] = str(args.weights)  # read by harness.paths.weights_root
+    if getattr(args, "limit", None) is not None and args.limit < 1:
+        raise SabenchError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"sabench: warning: {msg}\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

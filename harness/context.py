@@ -1,0 +1,199 @@
+"""`RunContext`: the runner's implementation of `MetricContext`.
+
+Metrics ask the context for backbone outputs instead of loading models and audio
+themselves. The context
+
+- constructs each backbone from `BACKBONES` lazily, once, and `load()`s it;
+- reads and shapes audio only through `harness.audio` (`load_many` with the backbone's
+  recipe), in batches of `backbone.batch_size`;
+- caches every clip's outputs in the `EmbeddingCache`, keyed by the file's content sha256
+  and the backbone's `info` (name, checkpoint sha256, rate, recipe, version), so scoring
+  the same audio again -- another metric, a resumed run, a re-scored folder -- is cheap;
+- caches text embeddings the same way (keyed by the text's sha256).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from harness.hashing import sha256_file, sha256_text
+from harness.records import AudioRecipe
+
+
+class RunContext:
+    """A `MetricContext` backed by the registry's backbones and an on-disk embedding cache.
+
+    Args:
+        profile: "mini" or "real" (metrics may choose backbones by profile).
+        cache_dir: where the `EmbeddingCache` lives (default `cache_root()/embeddings`).
+        backbone_args: optional constructor kwargs per backbone name.
+    """
+
+    def __init__(self, profile: str = "mini", cache_dir: str | Path | None = None,
+                 backbone_args: dict[str, dict[str, Any]] | None = None):
+        from harness.artifacts import EmbeddingCache
+        from harness.paths import cache_root
+
+        self.profile = profile
+        self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else cache_root() / "embeddings")
+        self._backbone_args = dict(backbone_args or {})
+        self._backbones: dict[str, Any] = {}
+        self._file_sha: dict[tuple[str, int, int], str] = {}
+        self.stats = {"audio_hits": 0, "audio_misses": 0, "text_hits": 0, "text_misses": 0}
+        """Cache counters (tests and `--verbose` summaries read them)."""
+
+    # -- backbones --------------------------------------------------------------------------
+    def backbone(self, name: str) -> Any:
+        """The loaded backbone registered as `name` (constructed and loaded once).
+
+        `base:arg` (when not registered itself) constructs `BACKBONES[base](arg)`, e.g.
+        "laion_clap:630k-audioset-best" -> the LAION-CLAP factory with that checkpoint.
+        """
+        if name not in self._backbones:
+            from harness.backbones.base import Backbone
+            from harness.registry import BACKBONES, load_catalog
+
+            load_catalog()
+            base, _, arg = name.partition(":")  # "laion_clap:630k-audioset-best" -> factory("630k-...")
+            entry = BACKBONES.get(name if (name in BACKBONES or not arg) else base)
+            kwargs = self._backbone_args.get(name, {})
+            if isinstance(entry, Backbone):
+                obj = entry
+            else:
+                obj = entry(arg, **kwargs) if (arg and name not in BACKBONES) else entry(**kwargs)
+            obj.load()
+            self._backbones[name] = obj
+        return self._backbones[name]
+
+    # -- audio ------------------------------------------------------------------------------
+    def embed_audio(self, backbone: str, paths: Sequence[str]) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
+        """Yield (indices into `paths`, {output: (len(indices), ...)}) batch by batch, in order.
+
+        Cached clips are served from the cache; the rest are shaped with the backbone's
+        recipe and embedded in one `embed` call per batch.
+        """
+        bb = self.backbone(backbone)
+        info = bb.info
+        step = max(1, int(bb.batch_size))
+        for start in range(0, len(paths), step):
+            idx = list(range(start, min(start + step, len(paths))))
+            keys = [self.cache.key(self.file_sha256(paths[i]), info) for i in idx]
+            rows: list[dict[str, np.ndarray] | None] = [self.cache.get(k) for k in keys]
+            todo = [j for j, r in enumerate(rows) if r is None]
+            self.stats["audio_hits"] += len(idx) - len(todo)
+            self.stats["audio_misses"] += len(todo)
+            if todo:
+                fresh = self._embed_paths(bb, [paths[idx[j]] for j in todo])
+                for j, out in zip(todo, fresh):
+                    self.cache.put(keys[j], out)
+                    rows[j] = out
+            yield idx, _stack(rows)  # each output: (len(idx), ...)
+
+    def _embed_paths(self, bb: Any, paths: list[str]) -> list[dict[str, np.ndarray]]:
+        from harness import audio
+
+        waves = audio.load_many(paths, bb.recipe)  # list of (T_i,) float32 @ recipe.sample_rate
+        return split_outputs(bb.embed(waves), len(paths), bb.name)
+
+    def file_sha256(self, path: str) -> str:
+        """Content sha256 of a file, memoised by (path, size, mtime)."""
+        st = os.stat(path)
+        memo = (str(path), st.st_size, st.st_mtime_ns)
+        if memo not in self._file_sha:
+            self._file_sha[memo] = sha256_file(path)
+        return self._file_sha[memo]
+
+    def load_audio(self, path: str, recipe: AudioRecipe) -> np.ndarray:
+        """A mono float32 (T,) waveform at `recipe.sample_rate`, shaped by `recipe`."""
+        from harness import audio
+
+        return audio.load(path, recipe)
+
+    # -- text -------------------------------------------------------------------------------
+    def embed_text(self, backbone: str, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), D) text embeddings, cached per text (key: sha256 of "text:" + text)."""
+        bb = self.backbone(backbone)
+        info = bb.info
+        keys = [self.cache.key(sha256_text("text:" + t), info) for t in texts]
+        rows: list[np.ndarray | None] = []
+        for k in keys:
+            hit = self.cache.get(k)
+            rows.append(None if hit is None else hit["text"])
+        todo = [i for i, r in enumerate(rows) if r is None]
+        self.stats["text_hits"] += len(texts) - len(todo)
+        self.stats["text_misses"] += len(todo)
+        step = max(1, int(bb.batch_size))
+        for s in range(0, len(todo), step):
+            chunk = todo[s:s + step]
+            emb = np.asarray(bb.embed_text([texts[i] for i in chunk]))  # (len(chunk), D)
+            for i, row in zip(chunk, emb):
+                self.cache.put(keys[i], {"text": np.asarray(row)})
+                rows[i] = np.asarray(row)
+        if not rows:
+            return np.zeros((0, 0), dtype=np.float32)
+        return np.stack(rows)  # (len(texts), D)
+
+
+def split_outputs(outputs: dict[str, Any], n: int, backbone: str) -> list[dict[str, np.ndarray]]:
+    """One batch's backbone outputs -> one dict per clip (what the cache stores).
+
+    Layouts (the ones `harness.metrics.common.clip_rows` reads):
+      - leading dimension n: row i (a 3-D (n, F, D) output is trimmed to `n_frames[i]` frames,
+        so a clip's cached value never depends on what it was batched with);
+      - (sum F_i, D) with `n_frames` (n,): frames of the batch concatenated in order;
+      - a list / object array of n arrays.
+    """
+    from harness.errors import SabenchError
+
+    counts = outputs.get("n_frames")
+    counts = None if counts is None else np.asarray(counts).astype(int).reshape(-1)
+    clips: list[dict[str, np.ndarray]] = [{} for _ in range(n)]
+    for name, v in outputs.items():
+        if isinstance(v, (list, tuple)) or (isinstance(v, np.ndarray) and v.dtype == object):
+            rows = [np.asarray(x) for x in v]
+        else:
+            v = np.asarray(v)
+            if v.ndim >= 1 and v.shape[0] == n:
+                rows = [v[i, : counts[i]] if (v.ndim == 3 and counts is not None and name != "n_frames") else v[i]
+                        for i in range(n)]
+            elif v.ndim == 2 and counts is not None and int(counts.sum()) == v.shape[0]:
+                edges = np.concatenate([[0], np.cumsum(counts)])
+                rows = [v[edges[i]:edges[i + 1]] for i in range(n)]
+            else:
+                rows = []
+        if len(rows) != n:
+            raise SabenchError(backbone, f"output {name!r} does not give one entry per clip for a batch of {n}",
+                               "return (B, ...) arrays, or frames with n_frames")
+        for clip, row in zip(clips, rows):
+            clip[name] = np.asarray(row)
+    return clips
+
+
+def _stack(rows: list[dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
+    """Per-clip dicts -> batch arrays (B, ...). Rows of different shapes are zero-padded to
+    (B, F_max, ...) when `n_frames` marks the valid part, else given as an object array."""
+    done = [r for r in rows if r is not None]
+    out: dict[str, np.ndarray] = {}
+    for k in (done[0].keys() if done else ()):
+        parts = [r[k] for r in done]
+        if len({p.shape for p in parts}) == 1:
+            out[k] = np.stack(parts)
+        elif "n_frames" in done[0] and len({p.ndim for p in parts}) == 1:
+            shape = tuple(max(s) for s in zip(*(p.shape for p in parts)))
+            padded = np.zeros((len(parts), *shape), dtype=np.result_type(*parts))
+            for i, p in enumerate(parts):
+                padded[(i, *(slice(0, d) for d in p.shape))] = p
+            out[k] = padded
+        else:
+            arr = np.empty(len(parts), dtype=object)
+            for i, p in enumerate(parts):
+                arr[i] = p
+            out[k] = arr
+    return out
+
+
+__all__ = ["RunContext", "split_outputs"]

@@ -1,0 +1,92 @@
+"""`sabench doctor`: what this machine has -- versions, weights files, data folders.
+
+Reads package versions from metadata (torch is not imported), checks every file of the
+weights table (`harness.weights.WEIGHT_FILES`: present / missing / corrupt / sha256
+mismatch, with where each missing file is published) and the data folders the suites read.
+Returns an exit code: 1 when a weights file is corrupt or mismatched, else 0 (missing files
+are normal on a machine that only runs the mini profile).
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+PACKAGES = ("torch", "torchaudio", "numpy", "scipy", "soundfile", "safetensors", "pyyaml", "tqdm",
+            "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec")
+DATA_FOLDERS = ("audiocaps", "ttabench", "editing")
+"""Folders of the shared data root that the real-profile suites read."""
+
+
+def package_versions() -> dict[str, str]:
+    from importlib import metadata
+
+    out = {}
+    for pkg in PACKAGES:
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any, str]] | None:
+    """(WeightFile, status) per listed file, or None when the weights table is absent."""
+    try:
+        from harness import weights
+    except ModuleNotFoundError as exc:
+        if exc.name != "harness.weights":
+            raise
+        return None
+    if hash_files and hasattr(weights, "check"):
+        return list(weights.check(root))
+    out = []
+    for wf in weights.WEIGHT_FILES:  # presence only (--no-hash, or an older table)
+        path = Path(root) / wf.relpath if root is not None else None
+        out.append((wf, "present" if path is not None and path.is_file() else "missing"))
+    return out
+
+
+def data_status(data_root: Path | None) -> list[tuple[str, str]]:
+    """(folder, "present"/"missing") for the data root and its known sub-folders."""
+    if data_root is None:
+        return [("data root", "not set (pass --data or set SABENCH_SHARED)")]
+    rows = [(str(data_root), "present" if data_root.is_dir() else "missing")]
+    for name in DATA_FOLDERS:
+        p = data_root / name
+        rows.append((str(p), "present" if p.is_dir() else "missing"))
+    return rows
+
+
+def run_doctor(weights_override: str | None, data_override: str | None, hash_files: bool = True,
+               echo: Callable[[str], None] = print) -> int:
+    from harness import SCHEMA_VERSION, __version__
+    from harness.paths import cache_root, shared_root, weights_root
+
+    echo(f"sabench {__version__} (schema {SCHEMA_VERSION}); python {sys.version.split()[0]} on {platform.platform()}")
+    for pkg, ver in package_versions().items():
+        echo(f"  {pkg:<22} {ver}")
+    echo(f"cache: {cache_root()}")
+    root = weights_root(weights_override)
+    echo(f"weights: {root if root is not None else 'not set (SABENCH_WEIGHTS or --weights)'}")
+    status = weights_status(root, hash_files)
+    bad = 0
+    if status is None:
+        echo("  (no weights table in this checkout: harness/weights.py is absent)")
+    else:
+        for wf, st in status:
+            where = f"  <- {wf.published_at}" if st != "present" else ""
+            echo(f"  [{st}] {wf.backbone}: {wf.relpath}{where}")
+            bad += st in ("corrupt", "sha256-mismatch")
+        counts = {s: sum(1 for _, x in status if x == s) for s in sorted({x for _, x in status})}
+        echo("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    data_root = Path(data_override) if data_override else (shared_root() / "data" if shared_root() else None)
+    echo("data:")
+    for folder, st in data_status(data_root):
+        echo(f"  [{st}] {folder}")
+    return 1 if bad else 0
+
+
+__all__ = ["run_doctor", "package_versions", "weights_status", "data_status"]

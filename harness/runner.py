@@ -1,0 +1,389 @@
+"""`run_suite`: the one linear pipeline from a suite spec to a stored `RunResult`.
+
+    prompts -> requests (seed = derive_seed(spec.seed, prompt.id, replicate))
+            -> artifact store lookup by request key -> generate / edit / reconstruct only
+               what is missing, batch by batch, storing each sample at once
+            -> EvalItems -> each metric's compute(ctx, items) (scores stored per metric)
+            -> aggregates (mean + seeded bootstrap 95% CI, or the set metric's value)
+            -> RunResult saved in the results store
+
+Resuming: the run id hashes everything that changes numbers, samples are addressed by
+request key and finished metrics are stored per run, so re-running a killed run redoes at
+most the batch and the metric that were in flight, and ends with the same numbers.
+
+Failures: with `keep_going`, a failing item (generation error, bad audio, missing output)
+or metric becomes a `Failure` and the rest finishes; without it, the first failure raises
+a one-line `SabenchError` after everything computed so far has been stored.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from harness import SCHEMA_VERSION, __version__
+from harness.errors import CapabilityError, SabenchError
+from harness.hashing import canonical_json, sha256_file, sha256_json
+from harness.metrics.base import EvalItem, Metric, MetricOutput
+from harness.progress import note, progress
+from harness.records import (Aggregate, Audio, AudioSample, EditRequest, Failure, GenerationRequest,
+                             ItemScore, Prompt, ReconstructRequest, RunResult, freeze)
+from harness.results import ResultsStore, make_run_id
+from harness.seeding import derive_seed, numpy_rng
+from harness.suite import SuiteSpec
+
+BOOTSTRAP_RESAMPLES = 1000
+CI_LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class Job:
+    """One sample to produce: the item it belongs to, its request and its cache key."""
+
+    item_id: str
+    prompt: Prompt
+    request: GenerationRequest | EditRequest | ReconstructRequest
+    key: str
+
+
+class Failures:
+    """Collects failures; without keep_going the first one raises (after being recorded)."""
+
+    def __init__(self, keep_going: bool):
+        self.keep_going = keep_going
+        self.items: list[Failure] = []
+
+    def add(self, item_id: str, stage: str, message: str, fix: str = "") -> None:
+        self.items.append(Failure(item_id, stage, message))
+        if not self.keep_going:
+            raise SabenchError(f"{item_id} ({stage})", message, fix or "fix it, or rerun with --keep-going")
+
+
+# ------------------------------------------------------------------------------- the pipeline
+
+def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None,
+              results: ResultsStore | None = None, keep_going: bool = False, limit: int | None = None,
+              progress: bool = True, data_root: str | Path | None = None, context: Any = None,
+              store_root: str | Path | None = None) -> RunResult:
+    """Evaluate `system` on `spec`; see the module docstring.
+
+    Args:
+        out_dir: run folder (artifacts in `out_dir/artifacts`, default results store
+            `out_dir/results.sqlite`). `store_root` is an alias kept for the documented contract.
+        results: the results store to write (default: the one in `out_dir`).
+        limit: evaluate only the first `limit` prompts (in loader order).
+        context: a `MetricContext` (default: a `RunContext` for the suite's profile).
+    """
+    from harness.artifacts import ArtifactStore
+
+    out = Path(out_dir or store_root or "sabench-out")
+    results = results or ResultsStore(out / "results.sqlite")
+    prompts = load_prompts(spec, data_root, limit)
+    metrics = build_metrics(spec)
+    info = system.info
+    run_id = make_run_id(spec.name, spec.version, info, [m.info for m in metrics], spec.seed,
+                         spec.replicates, limit)
+    results.begin_run(run_id, spec.name, spec.version, spec.profile, info, [m.info for m in metrics])
+    failures = Failures(keep_going)
+    try:
+        samples = produce_samples(spec, system, prompts, ArtifactStore(out / "artifacts"),
+                                  failures=failures, show=progress)
+        items = eval_items(spec, prompts, samples)
+        if context is None:
+            from harness.context import RunContext
+
+            context = RunContext(spec.profile)
+        outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
+    except BaseException:
+        results.put_failures(run_id, failures.items)  # nothing computed is lost
+        raise
+    result = RunResult(
+        run_id=run_id, suite=spec.name, suite_version=spec.version, profile=spec.profile,
+        system=info, metrics=tuple(m.info for m in metrics),
+        aggregates=tuple(aggregate(run_id, m, outputs[m.name], counts[m.name]) for m in metrics if m.name in outputs),
+        items=tuple(sorted((ItemScore(i, name, v) for name, o in outputs.items() for i, v in o.per_item.items()),
+                           key=lambda s: (s.metric, s.item_id))),
+        failures=tuple(sorted(failures.items, key=lambda f: (f.stage, f.item_id))),
+        environment=environment(), created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+    results.save_run(result)
+    return result
+
+
+def load_prompts(spec: SuiteSpec, data_root: str | Path | None, limit: int | None) -> list[Prompt]:
+    prompts = spec.prompts(data_root)
+    if limit is not None:
+        if limit < 1:
+            raise SabenchError(f"--limit {limit}", "must be at least 1", "pass a positive number")
+        prompts = prompts[:limit]
+    if not prompts:
+        raise SabenchError(f"suite {spec.name}", "the loader returned no prompts", "check --data / the data folder")
+    return prompts
+
+
+def build_metrics(spec: SuiteSpec) -> list[Metric]:
+    """Instantiate the suite's metrics from the `METRICS` registry (factories with args)."""
+    from harness.registry import METRICS, load_catalog
+
+    load_catalog()
+    metrics = [METRICS.get(m.name)(**dict(m.args)) for m in spec.metrics]
+    names = [m.name for m in metrics]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise SabenchError(f"suite {spec.name}", f"metric {dup[0]!r} listed twice", "list each metric once")
+    return metrics
+
+
+# ---------------------------------------------------------------------------- generation
+
+def make_jobs(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], failures: Failures) -> list[Job]:
+    """One job per (prompt, replicate); seeds derived from the suite seed, id and replicate."""
+    info = system.info
+    jobs = []
+    for p in prompts:
+        for r in range(spec.replicates):
+            item_id = p.id if spec.replicates == 1 else f"{p.id}#r{r}"
+            seed = derive_seed(spec.seed, p.id, r)
+            if spec.task == "generate":
+                req: Any = GenerationRequest(p, seed, r)
+            else:
+                src = p.source if spec.task == "edit" else p.reference
+                role = "source" if spec.task == "edit" else "reference"
+                if not src or not Path(src).is_file():
+                    failures.add(item_id, "load", f"{role} audio {src!r} not found",
+                                 f"check the suite's data (prompt {p.id} needs its {role} file)")
+                    continue
+                sha = sha256_file(src)
+                req = EditRequest(p, sha, seed) if spec.task == "edit" else ReconstructRequest(p, sha, seed)
+            jobs.append(Job(item_id, p, req, req.key(info)))
+    return jobs
+
+
+def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], store: Any, *,
+                    failures: Failures, show: bool = True) -> dict[str, AudioSample]:
+    """Samples for every item: from the store when present, else produced batch by batch."""
+    if spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
+        raise CapabilityError(system.name, f"cannot {spec.task} audio (capabilities: "
+                              f"{', '.join(sorted(system.capabilities))}), which suite {spec.name} needs",
+                              f"choose a system that can {spec.task}")
+    check = getattr(system, "check_prompts", None)
+    problems: dict[str, str] = check(prompts) if check else {}
+    if problems and not failures.keep_going:
+        ids = ", ".join(sorted(problems))
+        raise SabenchError(system.name, f"{len(problems)} prompt(s) cannot be served: {ids}",
+                           f"{next(iter(problems.values()))}; or rerun with --keep-going")
+    jobs, samples, todo = make_jobs(spec, system, prompts, failures), {}, []
+    for job in jobs:
+        if job.prompt.id in problems:
+            failures.add(job.item_id, spec.task, problems[job.prompt.id])
+        elif (hit := store.get_audio(job.key)) is not None:
+            samples[job.item_id] = hit
+        else:
+            todo.append(job)
+    if not todo:
+        return samples
+    system.load()
+    size = min(system.batch_size, spec.batch_size or system.batch_size)
+    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(jobs)} samples", show=show)
+    for batch in progress(batches, desc=f"{spec.task} {system.name}", show=show):
+        for job, audio, seconds in run_batch(system, spec.task, batch, failures):
+            samples[job.item_id] = store.put_audio(job.key, audio, seconds=seconds)
+    return samples
+
+
+def run_batch(system: Any, task: str, batch: list[Job], failures: Failures) -> list[tuple[Job, Audio, float]]:
+    """Call the system on one batch; with keep_going a failing batch is retried item by item."""
+    t0 = time.perf_counter()
+    try:
+        outs = _call(system, task, batch)
+        if len(outs) != len(batch):
+            raise SabenchError(system.name, f"returned {len(outs)} outputs for {len(batch)} requests",
+                               "return one Audio per request, in order")
+    except Exception as exc:  # noqa: BLE001 -- recorded as a Failure, never dropped
+        if failures.keep_going and len(batch) > 1:
+            return [r for job in batch for r in run_batch(system, task, [job], failures)]
+        failures.add(batch[0].item_id, task, _describe(exc), "fix the system's output, or --keep-going")
+        return []
+    seconds = (time.perf_counter() - t0) / len(batch)
+    good = []
+    for job, audio in zip(batch, outs):
+        problem = audio_problem(audio)
+        if problem:
+            failures.add(job.item_id, task, f"bad audio from {system.name}: {problem}")
+        else:
+            good.append((job, Audio(np.ascontiguousarray(audio.samples, dtype=np.float32), int(audio.sample_rate)),
+                         seconds))
+    return good
+
+
+def _call(system: Any, task: str, batch: list[Job]) -> list[Audio]:
+    from harness import audio as audio_io
+
+    requests = [j.request for j in batch]
+    if task == "generate":
+        return list(system.generate(requests))
+    if task == "edit":
+        return list(system.edit(requests, [audio_io.read(j.prompt.source) for j in batch]))
+    return list(system.reconstruct(requests, [audio_io.read(j.prompt.reference) for j in batch]))
+
+
+def audio_problem(audio: Any) -> str:
+    """Why `audio` cannot be stored ("" if it can): type, shape, emptiness, rate, NaN/Inf."""
+    if not isinstance(audio, Audio):
+        return f"got {type(audio).__name__}, expected harness.records.Audio"
+    x = np.asarray(audio.samples)
+    if x.ndim != 2:
+        return f"samples have shape {x.shape}, expected (channels, frames)"
+    if x.shape[0] < 1 or x.shape[1] < 1:
+        return f"empty audio (shape {x.shape})"
+    if not (isinstance(audio.sample_rate, (int, np.integer)) and audio.sample_rate > 0):
+        return f"invalid sample rate {audio.sample_rate!r}"
+    if not np.isfinite(x).all():
+        return f"{int((~np.isfinite(x)).sum())} NaN/Inf samples"
+    return ""
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SabenchError):
+        return exc.one_line()
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def eval_items(spec: SuiteSpec, prompts: Sequence[Prompt], samples: dict[str, AudioSample]) -> list[EvalItem]:
+    """EvalItems for every item that has a sample, in prompt (then replicate) order."""
+    items = []
+    for p in prompts:
+        for r in range(spec.replicates):
+            item_id = p.id if spec.replicates == 1 else f"{p.id}#r{r}"
+            if item_id in samples:
+                items.append(EvalItem(item_id, p, output=samples[item_id].path, reference=p.reference,
+                                      source=p.source))
+    return items
+
+
+# ------------------------------------------------------------------------------- scoring
+
+def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem], ctx: Any,
+                results: ResultsStore, failures: Failures, show: bool = True
+                ) -> tuple[dict[str, MetricOutput], dict[str, int]]:
+    """Each metric over the items that have its roles; finished metrics are reused on resume.
+
+    Returns ({metric: output}, {metric: number of items it was computed over}).
+    """
+    outputs: dict[str, MetricOutput] = {}
+    counts: dict[str, int] = {}
+    for metric in progress(list(metrics), desc="metrics", show=show):
+        name = metric.name
+        usable = [it for it in items if all(it.path(r) for r in metric.roles)]
+        usable_ids = {it.item_id for it in usable}
+        counts[name] = len(usable)
+        for it in items:
+            if it.item_id not in usable_ids:
+                missing = [r for r in metric.roles if not it.path(r)]
+                failures.add(it.item_id, f"metric:{name}", f"no {missing[0]} audio for this item")
+        items_hash = sha256_json([[it.item_id, it.output, it.reference, it.source] for it in usable])
+        cached = results.metric_output(run_id, name, items_hash)
+        if cached is not None:
+            scores = results.item_scores(run_id, name)
+            outputs[name] = MetricOutput({i: scores[i] for i in sorted(scores)}, cached[0], cached[1])
+            continue
+        out = _compute(metric, ctx, usable, failures)
+        if out is None:
+            continue
+        results.put_item_scores(run_id, name, out.per_item)
+        results.put_metric_output(run_id, name, items_hash, out.value, out.extras)
+        outputs[name] = out
+    return outputs, counts
+
+
+def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Failures) -> MetricOutput | None:
+    """Run one metric; validate its output; failures recorded, never silently dropped."""
+    name, kind = metric.name, metric.info.kind
+    if not items:
+        failures.add("*", f"metric:{name}", "no items to score")
+        return None
+    try:
+        out = metric.compute(ctx, items)
+    except Exception as exc:  # noqa: BLE001 -- recorded as a Failure
+        failures.add("*", f"metric:{name}", _describe(exc), "fix the metric's input, or --keep-going")
+        return None
+    ids = {it.item_id for it in items}
+    per_item = {}
+    for item_id in sorted(out.per_item):
+        v = float(out.per_item[item_id])
+        if item_id not in ids:
+            failures.add(item_id, f"metric:{name}", "metric returned a score for an unknown item")
+        elif not math.isfinite(v):
+            failures.add(item_id, f"metric:{name}", f"non-finite score {v}")
+        else:
+            per_item[item_id] = v
+    if kind == "item":
+        for item_id in sorted(ids - set(out.per_item)):
+            failures.add(item_id, f"metric:{name}", "metric returned no score for this item")
+    value = None if out.value is None else float(out.value)
+    if kind == "set" and (value is None or not math.isfinite(value)):
+        failures.add("*", f"metric:{name}", f"set metric returned {value!r}")
+        return None
+    extras = {str(k): _jsonable(v) for k, v in (out.extras or {}).items()}
+    return MetricOutput(per_item, value, extras)
+
+
+def _jsonable(v: Any) -> Any:
+    try:
+        canonical_json(v)
+        return v if not isinstance(v, (np.generic, np.ndarray)) else np.asarray(v).tolist()
+    except TypeError:
+        return str(v)
+
+
+def aggregate(run_id: str, metric: Metric, out: MetricOutput, n_items: int) -> Aggregate:
+    """Item metric: mean with a percentile bootstrap CI; set metric: its value over n_items."""
+    name, extras = metric.name, freeze(out.extras)
+    if metric.info.kind == "set":
+        return Aggregate(name, float(out.value), None, None, n_items, extras)
+    values = np.array([out.per_item[k] for k in sorted(out.per_item)], dtype=np.float64)  # (N,)
+    if values.size == 0:
+        return Aggregate(name, math.nan, None, None, 0, extras)
+    lo, hi = bootstrap_ci(values, derive_seed(0, run_id, name))
+    return Aggregate(name, float(values.mean()), lo, hi, int(values.size), extras)
+
+
+def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES,
+                 level: float = CI_LEVEL) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean of `values` (N,), float64, seeded."""
+    rng = numpy_rng(seed)
+    n = values.size
+    means = np.empty(resamples, dtype=np.float64)
+    for s in range(0, resamples, 100):  # chunks keep memory at 100 x N indices
+        k = min(100, resamples - s)
+        idx = rng.integers(0, n, size=(k, n))  # (k, N)
+        means[s:s + k] = values[idx].mean(axis=1)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.percentile(means, [100 * alpha, 100 * (1 - alpha)])
+    return float(lo), float(hi)
+
+
+def environment() -> tuple[tuple[str, Any], ...]:
+    """Versions that can change numbers (read from package metadata: torch is not imported)."""
+    from importlib import metadata
+
+    def version(pkg: str) -> str:
+        try:
+            return metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            return "absent"
+
+    return freeze({"harness": __version__, "schema": SCHEMA_VERSION, "python": sys.version.split()[0],
+                   "platform": platform.platform(), "numpy": np.__version__, "torch": version("torch"),
+                   "soundfile": version("soundfile")})
+
+
+__all__ = ["run_suite", "produce_samples", "make_jobs", "eval_items", "score_items", "aggregate",
+           "bootstrap_ci", "audio_problem", "environment", "Failures", "Job"]

@@ -1,0 +1,1 @@
+"""Reports: paper tables, renderers, plots, HTML, regression gate."""

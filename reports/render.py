@@ -1,0 +1,158 @@
+"""Renderers for `reports.tables.Table`: Markdown, LaTeX (booktabs), CSV and JSON.
+
+Conventions: ↑/↓ after each column label from the metric's direction; "—" for a missing
+value; signed columns show "+"; optional CIs as `value ± half-width` (`ci="pm"`) or
+`value [lo, hi]` (`ci="interval"`). LaTeX bolds the best value of each directional column
+(ties at the shown precision are all bold). Every rendering names the profile.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from reports.tables import Cell, Column, Table
+
+MINI_NOTE = "embedded SynthCaps world with mini backbones; not comparable with paper numbers"
+DASH = "\u2014"
+
+
+def profile_line(table: Table) -> str:
+    """'Profile: real · suite: audiocaps v1.0.0' (mini adds a warning)."""
+    note = f" ({MINI_NOTE})" if table.profile == "mini" else ""
+    return f"Profile: {table.profile}{note} \u00b7 suite: {table.suite}"
+
+
+def arrow(col: Column) -> str:
+    return "" if col.higher_is_better is None else ("\u2191" if col.higher_is_better else "\u2193")
+
+
+def fmt_value(col: Column, value: float | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    text = f"{value:.{col.decimals}f}"
+    if col.signed and value > 0:
+        text = "+" + text
+    return text
+
+
+def fmt_cell(col: Column, cell: Cell, ci: str | None = None) -> str:
+    text = fmt_value(col, cell.value)
+    if ci is None or cell.value is None or cell.ci_low is None or cell.ci_high is None:
+        return text
+    d = col.decimals
+    if ci == "pm":
+        return f"{text} \u00b1 {(cell.ci_high - cell.ci_low) / 2:.{d}f}"
+    if ci == "interval":
+        return f"{text} [{cell.ci_low:.{d}f}, {cell.ci_high:.{d}f}]"
+    raise ValueError(f"ci must be None, 'pm' or 'interval', not {ci!r}")
+
+
+def best_rows(table: Table, j: int) -> set[int]:
+    """Indices of the rows holding the best shown value of column j (empty if no direction)."""
+    col = table.columns[j]
+    if col.higher_is_better is None:
+        return set()
+    vals = {i: round(r.cells[j].value, col.decimals) for i, r in enumerate(table.rows)
+            if r.cells[j].value is not None and math.isfinite(r.cells[j].value)}
+    if len(vals) < 2:
+        return set()
+    best = max(vals.values()) if col.higher_is_better else min(vals.values())
+    return {i for i, v in vals.items() if v == best}
+
+
+def markdown(table: Table, ci: str | None = None) -> str:
+    head = [table.row_header] + [c.label + arrow(c) for c in table.columns]
+    lines = [f"### {table.title}", "", profile_line(table), "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in table.rows:
+        label = row.label + "".join(f" [{n}]" for n in row.notes)
+        cells = [fmt_cell(c, x, ci) for c, x in zip(table.columns, row.cells)]
+        lines.append("| " + " | ".join([_md_escape(label)] + cells) + " |")
+    if table.footnotes:
+        lines.append("")
+        lines += [f"[{i}] {_md_escape(t)}" for i, t in enumerate(table.footnotes, 1)]
+    return "\n".join(lines) + "\n"
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+        "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+        "\u0394": r"$\Delta$", "\u00b1": r"$\pm$"}
+
+
+def tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in text)
+
+
+def latex(table: Table, ci: str | None = None) -> str:
+    """A booktabs `table` environment; best value per directional column in bold."""
+    arrows = {"\u2191": r"$\uparrow$", "\u2193": r"$\downarrow$", "": ""}
+    head = [tex_escape(table.row_header)] + [tex_escape(c.label) + arrows[arrow(c)] for c in table.columns]
+    bold = [best_rows(table, j) for j in range(len(table.columns))]
+    body = []
+    for i, row in enumerate(table.rows):
+        label = tex_escape(row.label) + "".join(f"$^{{{n}}}$" for n in row.notes)
+        cells = []
+        for j, (c, x) in enumerate(zip(table.columns, row.cells)):
+            text = tex_escape(fmt_cell(c, x, ci)).replace(DASH, "---")
+            cells.append(f"\\textbf{{{text}}}" if i in bold[j] else text)
+        body.append(" & ".join([label] + cells) + r" \\")
+    caption = tex_escape(f"{table.title}. {profile_line(table)}.")
+    lines = [f"% sabench {table.name}: profile {table.profile}, suite {table.suite}",
+             r"\begin{table}[t]", r"\centering", f"\\caption{{{caption}}}",
+             f"\\begin{{tabular}}{{l{'r' * len(table.columns)}}}", r"\toprule",
+             " & ".join(head) + r" \\", r"\midrule", *body, r"\bottomrule", r"\end{tabular}"]
+    if table.footnotes:
+        lines += [r"\par\smallskip\footnotesize"] + [f"$^{{{i}}}$ {tex_escape(t)}\\\\"
+                                                       for i, t in enumerate(table.footnotes, 1)]
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def csv_text(table: Table) -> str:
+    """Wide CSV: one row per table row; value (+ CI bounds when any) per metric key."""
+    with_ci = any(x.ci_low is not None for r in table.rows for x in r.cells)
+    header = ["profile", "suite", table.row_header]
+    for c in table.columns:
+        header += [c.key] + ([f"{c.key}_ci_low", f"{c.key}_ci_high"] if with_ci else [])
+    header.append("notes")
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    for row in table.rows:
+        out = [table.profile, table.suite, row.label]
+        for x in row.cells:
+            out += [_num(x.value)] + ([_num(x.ci_low), _num(x.ci_high)] if with_ci else [])
+        out.append("; ".join(table.footnotes[n - 1] for n in row.notes))
+        w.writerow(out)
+    return buf.getvalue()
+
+
+def _num(v: float | None) -> str:
+    return "" if v is None else repr(float(v))
+
+
+def to_dict(table: Table) -> dict:
+    return {
+        "name": table.name, "title": table.title, "profile": table.profile, "suite": table.suite,
+        "row_header": table.row_header,
+        "columns": [{"key": c.key, "label": c.label, "higher_is_better": c.higher_is_better,
+                     "decimals": c.decimals} for c in table.columns],
+        "rows": [{"label": r.label, "notes": list(r.notes),
+                  "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high}
+                             for c, x in zip(table.columns, r.cells)}} for r in table.rows],
+        "footnotes": list(table.footnotes),
+    }
+
+
+def json_text(table: Table) -> str:
+    return json.dumps(to_dict(table), indent=2, ensure_ascii=False) + "\n"
+
+
+RENDERERS = {"md": markdown, "tex": latex, "csv": csv_text, "json": json_text}

@@ -1,0 +1,75 @@
+"""`RunResult` <-> plain JSON data (for report JSON, run files and gate baselines)."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from harness.errors import SabenchError
+from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
+
+
+def _num(v: float | None) -> float | str | None:
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else repr(v)  # "nan" / "inf" survive JSON round trips
+
+
+def _unnum(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def run_to_dict(run: RunResult, items: bool = True) -> dict:
+    return {
+        "run_id": run.run_id, "suite": run.suite, "suite_version": run.suite_version, "profile": run.profile,
+        "system": asdict(run.system), "metrics": [asdict(m) for m in run.metrics],
+        "aggregates": [{"metric": a.metric, "value": _num(a.value), "ci_low": _num(a.ci_low),
+                        "ci_high": _num(a.ci_high), "n": a.n, "extras": dict(a.extras)} for a in run.aggregates],
+        "items": [[s.item_id, s.metric, _num(s.value)] for s in run.items] if items else [],
+        "failures": [asdict(f) for f in run.failures],
+        "environment": dict(run.environment), "created": run.created,
+    }
+
+
+def _pairs(d: Any) -> tuple:
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in (d or {}).items()))
+
+
+def run_from_dict(d: dict, where: str = "<run>") -> RunResult:
+    try:
+        sysd = dict(d["system"])
+        sysd["parameters"] = tuple(tuple(p) for p in sysd.get("parameters", ()))
+        return RunResult(
+            d["run_id"], d["suite"], d["suite_version"], d["profile"], SystemInfo(**sysd),
+            tuple(MetricInfo(**m) for m in d["metrics"]),
+            tuple(Aggregate(a["metric"], _unnum(a["value"]), _unnum(a.get("ci_low")), _unnum(a.get("ci_high")),
+                            int(a.get("n", 0)), _pairs(a.get("extras"))) for a in d["aggregates"]),
+            tuple(ItemScore(i, m, _unnum(v)) for i, m, v in d.get("items", [])),
+            tuple(Failure(**f) for f in d.get("failures", [])),
+            _pairs(d.get("environment")), d.get("created", ""))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SabenchError(where, f"is not a sabench run record ({exc.__class__.__name__}: {exc})",
+                           "write it with reports.serialize.write_run or `sabench report --formats json`") from None
+
+
+def write_run(run: RunResult, path: str | Path) -> Path:
+    from harness.paths import atomic_write_bytes
+
+    path = Path(path)
+    atomic_write_bytes(path, (json.dumps(run_to_dict(run), indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    return path
+
+
+def read_run(path: str | Path) -> RunResult:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SabenchError(str(path), "run file not found", "give the path of a run JSON file") from None
+    except json.JSONDecodeError as exc:
+        raise SabenchError(str(path), f"invalid JSON ({exc.msg})", "give a run JSON file") from None
+    return run_from_dict(data, str(path))

@@ -1,0 +1,1 @@
+"""SynthCaps: the procedural corpus of the mini world (see docs/mini_world.md)."""

@@ -1,0 +1,220 @@
+"""Shared plumbing for the third-party system adapters (TangoFlux, Resonate, SemanticVocoder).
+
+- `require_file`: a weights file under the weights directory, or a `WeightsError` naming the
+  file and where it is published.
+- `check_state_dict`: strict key + shape comparison of a checkpoint against a module, with a
+  one-line error listing the first few missing / unexpected / mismatched keys and their counts.
+- `key_shapes` / `read_key_list`: name -> shape maps (the committed `keys/*.json` format).
+- `TextEncoder`: a tokenizer + `T5EncoderModel` pair returning token states and masks;
+  `local_t5` loads it from a local folder only (`local_files_only=True`, never the hub);
+  `tiny_t5` builds a random one with an in-memory word-level tokenizer (tests, tiny profile).
+- `files_sha256`: the combined sha256 of several checkpoint files (for `SystemInfo`).
+- `to_native`: shape an input `Audio` to a system's native rate and channel count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from harness.errors import AudioError, WeightsError
+from harness.hashing import sha256_file, sha256_json
+from harness.paths import weights_root
+from harness.records import Audio
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+SHOW = 5
+"""How many offending keys an error message names before giving the count."""
+
+
+def require_file(rel: str, system: str, published: str, override: str | None = None) -> Path:
+    """`<weights>/<rel>`; a `WeightsError` naming the file and its source when it is absent."""
+    root = weights_root(override)
+    if root is None:
+        raise WeightsError(system, f"no weights directory is set (needs <weights>/{rel})",
+                           "pass --weights DIR or set SABENCH_WEIGHTS")
+    path = root / rel
+    if not path.exists():
+        raise WeightsError(str(path), f"missing file for {system}",
+                           f"download it from {published} into {path.parent}")
+    return path
+
+
+def key_shapes(state: Mapping[str, object]) -> dict[str, list[int]]:
+    """name -> shape (list of ints) of a state dict (works for meta tensors)."""
+    return {k: [int(s) for s in v.shape] for k, v in state.items()}
+
+
+def read_key_list(path: Path) -> dict[str, list[int]]:
+    """A committed key list: JSON {"source": ..., "keys": {name: shape}}."""
+    return {k: list(v) for k, v in json.loads(Path(path).read_text())["keys"].items()}
+
+
+def _first(names: Iterable[str]) -> str:
+    names = sorted(names)
+    more = f" ... (+{len(names) - SHOW} more)" if len(names) > SHOW else ""
+    return ", ".join(names[:SHOW]) + more
+
+
+def diff_keys(expected: Mapping[str, Sequence[int]], found: Mapping[str, Sequence[int]],
+              allow_missing: Iterable[str] = ()) -> tuple[list[str], list[str], list[str]]:
+    """(missing, unexpected, shape-mismatched) key names of `found` against `expected`."""
+    allowed = set(allow_missing)
+    missing = [k for k in expected if k not in found and k not in allowed]
+    unexpected = [k for k in found if k not in expected]
+    mismatched = [f"{k} {list(found[k])} != {list(expected[k])}" for k in expected
+                  if k in found and list(found[k]) != list(expected[k])]
+    return missing, unexpected, mismatched
+
+
+def check_state_dict(expected: Mapping[str, Sequence[int]], found: Mapping[str, Sequence[int]],
+                     item: str, allow_missing: Iterable[str] = ()) -> None:
+    """Raise `WeightsError` unless `found` has exactly the keys and shapes of `expected`."""
+    missing, unexpected, mismatched = diff_keys(expected, found, allow_missing)
+    parts = []
+    if missing:
+        parts.append(f"{len(missing)} missing keys: {_first(missing)}")
+    if unexpected:
+        parts.append(f"{len(unexpected)} unexpected keys: {_first(unexpected)}")
+    if mismatched:
+        parts.append(f"{len(mismatched)} shape mismatches: {_first(mismatched)}")
+    if parts:
+        raise WeightsError(item, "checkpoint does not match the network; " + "; ".join(parts),
+                           "use the published checkpoint file for this system (wrong or partial file?)")
+
+
+def files_sha256(paths: Sequence[Path]) -> str:
+    """Combined sha256 over several files (order-sensitive)."""
+    return sha256_json([sha256_file(p) for p in paths])
+
+
+class TextEncoder:
+    """Tokenizer + T5 encoder; `encode` returns (states (B, L, D) float32, mask (B, L) bool)."""
+
+    def __init__(self, tokenizer, model):
+        self.tokenizer = tokenizer
+        self.model = model.eval()
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.config.d_model)
+
+    def encode(self, texts: Sequence[str], **tok_kwargs):
+        import torch
+
+        batch = self.tokenizer(list(texts), return_tensors="pt", truncation=True, **tok_kwargs)
+        with torch.no_grad():
+            states = self.model(input_ids=batch.input_ids,
+                                attention_mask=batch.attention_mask)[0]  # (B, L, D)
+        return states.float(), batch.attention_mask.bool()
+
+
+def local_t5(folder: Path) -> TextEncoder:
+    """flan-t5-large from a local folder (config, weights, tokenizer files); never the hub."""
+    from transformers import AutoTokenizer, T5EncoderModel
+
+    for name in ("config.json",):
+        if not (folder / name).exists():
+            raise WeightsError(str(folder / name), "missing flan-t5-large file",
+                               "download google/flan-t5-large (*.json, *.safetensors, *.model) "
+                               f"from huggingface.co into {folder}")
+    tok = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+    model = T5EncoderModel.from_pretrained(str(folder), local_files_only=True)
+    return TextEncoder(tok, model)
+
+
+TINY_WORDS = ("a dog barks loudly while rain falls on the roof and a siren wails in the "
+              "distance man speaking woman bell rings engine runs quiet high low fast slow").split()
+
+
+def tiny_tokenizer(model_max_length: int = 512):
+    """An in-memory word-level tokenizer with T5's special-token layout (pad 0, eos 1, unk 2)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2}
+    for w in TINY_WORDS:
+        vocab.setdefault(w, len(vocab))
+    tk = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tk.pre_tokenizer = pre_tokenizers.Whitespace()
+    tk.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", 1)])
+    return PreTrainedTokenizerFast(tokenizer_object=tk, pad_token="<pad>", eos_token="</s>",
+                                   unk_token="<unk>", model_max_length=model_max_length)
+
+
+def tiny_t5_config(d_model: int = 32):
+    from transformers import T5Config
+
+    return T5Config(vocab_size=64, d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=1,
+                    num_heads=d_model // 8, feed_forward_proj="gated-gelu",
+                    is_encoder_decoder=False, use_cache=False)
+
+
+def tiny_t5(d_model: int = 32, seed: int = 0) -> TextEncoder:
+    """A random T5 encoder (d_model small) with `tiny_tokenizer`: same calls as the real one."""
+    import torch
+    from transformers import T5EncoderModel
+
+    with seeded_construction(seed):
+        model = T5EncoderModel(tiny_t5_config(d_model))
+    return TextEncoder(tiny_tokenizer(), model)
+
+
+class seeded_construction:
+    """Context: module construction draws its random init from `seed`; the caller's global
+    torch RNG state is restored on exit (so no code outside sees a changed global RNG)."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+    def __enter__(self):
+        import torch
+
+        self._fork = torch.random.fork_rng(devices=[])
+        self._fork.__enter__()
+        torch.manual_seed(self.seed)
+        return self
+
+    def __exit__(self, *exc):
+        return self._fork.__exit__(*exc)
+
+
+def flan_t5_large_config():
+    """google/flan-t5-large's encoder config (values from its published config.json)."""
+    from transformers import T5Config
+
+    return T5Config(vocab_size=32128, d_model=1024, d_kv=64, d_ff=2816, num_layers=24,
+                    num_heads=16, relative_attention_num_buckets=32,
+                    relative_attention_max_distance=128, feed_forward_proj="gated-gelu",
+                    tie_word_embeddings=False, is_encoder_decoder=False, use_cache=False)
+
+
+def to_native(audio: Audio, sample_rate: int, channels: int, item: str) -> np.ndarray:
+    """(C, T) float32 at the system's rate and channel count (mono<->stereo by copy/mean)."""
+    x = np.asarray(audio.samples, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] == 0:
+        raise AudioError(item, f"expected non-empty (C, T) audio, got shape {x.shape}",
+                         "pass a decoded clip with at least one sample")
+    if not np.isfinite(x).all():
+        raise AudioError(item, "audio contains NaN/Inf", "clean the source file")
+    if audio.sample_rate != sample_rate:
+        try:
+            from harness.audio import resample
+        except ImportError as exc:
+            raise AudioError(item, f"audio is {audio.sample_rate} Hz, system needs {sample_rate} Hz",
+                             "resample it first (harness.audio.resample)") from exc
+        x = np.asarray(resample(x, audio.sample_rate, sample_rate), dtype=np.float32)
+    if x.shape[0] == channels:
+        return x
+    if channels == 1:
+        return x.mean(axis=0, keepdims=True)
+    if x.shape[0] == 1:
+        return np.repeat(x, channels, axis=0)
+    raise AudioError(item, f"{x.shape[0]} channels cannot be mapped to {channels}",
+                     f"pass mono or {channels}-channel audio")

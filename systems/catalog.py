@@ -1,0 +1,30 @@
+"""System registry entries (lazy "module:Class" targets; nothing heavy is imported here).
+
+Other areas add their lines below; keep one line per system with a one-line help text.
+"""
+
+from harness.registry import SYSTEMS
+
+_ENTRIES = [
+    ("precomputed", "systems.precomputed:PrecomputedSystem",
+     "pre-generated files matched to prompts by id (path=folder or manifest)"),
+    ("silence", "systems.testing:SilenceSystem", "test system: digital silence (sanity row)"),
+    ("sine", "systems.testing:SineSystem", "test system: one sine per request, frequency from its seed"),
+    ("noise", "systems.testing:NoiseSystem", "test system: seeded white noise (sanity row)"),
+    ("reference-echo", "systems.testing:ReferenceEchoSystem",
+     "test system: returns the prompt's reference audio (an oracle sanity row)"),
+    ("semanticaudio", "systems.semanticaudio.adapter:SemanticAudioSystem",
+     "SemanticAudio: semantic planner + acoustic synthesizer (d, variant, checkpoint, profile)"),
+    ("base-model", "systems.base_model:BaseModelSystem",
+     "SemanticAudio's Base Model: the same DiT over DAC-VAE latents from text (acoustic FlowEdit)"),
+    ("tangoflux", "systems.tangoflux.adapter:TangoFluxSystem",
+     "declare-lab/TangoFlux: Flux MMDiT over Oobleck VAE latents, stereo 44.1 kHz (steps, cfg, edit_*)"),
+    ("resonate", "systems.resonate.adapter:ResonateSystem",
+     "xiquan-li/Resonate: FluxAudio over mel-VAE latents, mono 44.1 kHz (steps, cfg=3.0, checkpoint)"),
+    ("semanticvocoder", "systems.semanticvocoder.adapter:SemanticVocoderSystem",
+     "SemanticVocoder (arXiv, 2026): not yet supported - no public architecture or checkpoint facts"),
+]
+
+for _name, _target, _help in _ENTRIES:
+    if _name not in SYSTEMS:
+        SYSTEMS.register_lazy(_name, _target, help=_help)

@@ -1,0 +1,97 @@
+"""`precomputed`: a "system" that serves pre-generated files -- how leaderboards are fed.
+
+    sabench score --suite audiocaps --path outputs/tangoflux/        # folder: id = file stem
+    sabench score --suite audiocaps --path outputs/tangoflux.csv     # manifest: id,path
+
+Files are matched to prompts strictly by id (`harness.manifest.match_ids`), never by
+listing order. Before generation the runner calls `check_prompts`: missing ids come back by
+name (a failure per item with --keep-going, one error listing them without), and extra ids
+(files no prompt asks for) are reported in a warning naming them.
+
+Identity: `info.checkpoint_sha256` hashes the matched manifest *content* (each id with the
+sha256 of its file), so a changed folder is a different system and never reuses another
+folder's cached samples, while moving the same folder elsewhere changes nothing.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+from harness.errors import ManifestError
+from harness.hashing import sha256_file, sha256_json
+from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo, freeze
+from harness.system import System
+
+_SHOW = 20
+"""How many extra ids a warning names before summarising."""
+
+
+class PrecomputedSystem(System):
+    """Serve `path` (a folder of .wav/.flac named by prompt id, or a CSV/TSV/JSON/JSONL manifest).
+
+    Args:
+        path: folder or manifest file.
+        data_root: root for relative manifest paths (default: the manifest's folder).
+        label: the system name shown in results (default "precomputed").
+    """
+
+    name = "precomputed"
+    capabilities = frozenset({"generate", "edit", "reconstruct"})
+    batch_size = 16
+
+    def __init__(self, path: str | Path, data_root: str | Path | None = None, label: str = "precomputed"):
+        super().__init__(path=str(path), data_root=None if data_root is None else str(data_root), label=label)
+        self.path = Path(path)
+        self.data_root = None if data_root is None else Path(data_root)
+        self.label = label
+        self._files: dict[str, Path] | None = None
+        self._sha: str | None = None
+
+    def files(self) -> dict[str, Path]:
+        """{id: path} read once from the folder or manifest (validated by harness.manifest)."""
+        if self._files is None:
+            from harness.manifest import read_manifest
+
+            self._files = read_manifest(self.path, self.data_root)
+        return self._files
+
+    @property
+    def info(self) -> SystemInfo:
+        if self._sha is None:
+            files = self.files()
+            self._sha = sha256_json([[i, sha256_file(files[i])] for i in sorted(files)])
+        return SystemInfo(self.label, "1", self._sha, 0, 0, freeze({"label": self.label}))
+
+    def check_prompts(self, prompts: Sequence[Prompt]) -> dict[str, str]:
+        """{prompt id: problem} for prompts without a file; warns about files nobody asked for."""
+        from harness.manifest import match_ids
+
+        _, missing, extra = match_ids([p.id for p in prompts], self.files())
+        if extra:
+            shown = ", ".join(extra[:_SHOW]) + (f", ... ({len(extra) - _SHOW} more)" if len(extra) > _SHOW else "")
+            warnings.warn(f"{self.path}: {len(extra)} file(s) match no prompt and are ignored: {shown}",
+                          stacklevel=2)
+        return {i: f"no file for prompt id {i!r} in {self.path}" for i in missing}
+
+    def _serve(self, prompt: Prompt) -> Audio:
+        from harness import audio
+
+        path = self.files().get(prompt.id)
+        if path is None:
+            raise ManifestError(f"prompt id {prompt.id!r}", f"no file for it in {self.path}",
+                                "add the file (named <id>.wav / a manifest row) or rerun with --keep-going")
+        return audio.read(path)
+
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
+        return [self._serve(r.prompt) for r in requests]
+
+    def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
+        return [self._serve(r.prompt) for r in requests]
+
+    def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
+        return [self._serve(r.prompt) for r in requests]
+
+
+__all__ = ["PrecomputedSystem"]

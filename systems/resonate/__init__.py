@@ -1,0 +1,1 @@
+"""Resonate adapter (xiquan-li/Resonate)."""

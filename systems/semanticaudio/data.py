@@ -1,0 +1,133 @@
+"""Training data: pre-computed latents and text embeddings, cached once as safetensors shards.
+
+`precompute(pairs, encoders, out_dir)` runs the frozen encoders once over (audio, caption)
+pairs (audio (N,) float32 mono at the encoders' rate, padded/cut to a fixed length) and
+writes `shard-00000.safetensors`, ... with:
+
+    acoustic (n, T, C)   VAE posterior means
+    semantic (n, T, E)   semantic-encoder frames (absent when encoders.semantic is None)
+    tokens   (n, L, Dt)  text tokens;  mask (n, L) uint8;  glob (n, Dg)
+
+`CachedData` holds the same tensors in memory (all shards concatenated, tokens padded to
+the longest), and is what the trainer consumes; build it directly from tensors in tests
+and in the mini world.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from harness.errors import SabenchError
+from systems.semanticaudio.encoders import Encoders
+from systems.semanticaudio.flow import Cond
+
+
+@dataclass
+class CachedData:
+    acoustic: torch.Tensor
+    """(N, T, C) acoustic latents."""
+    tokens: torch.Tensor
+    """(N, L, Dt)."""
+    mask: torch.Tensor
+    """(N, L) bool."""
+    glob: torch.Tensor
+    """(N, Dg)."""
+    semantic: torch.Tensor | None = None
+    """(N, T, E) raw semantic frames."""
+
+    def __len__(self) -> int:
+        return int(self.acoustic.shape[0])
+
+    def __post_init__(self) -> None:
+        n, T = self.acoustic.shape[:2]
+        ok = self.tokens.shape[0] == n and self.mask.shape == self.tokens.shape[:2] and self.glob.shape[0] == n
+        if self.semantic is not None:
+            ok = ok and tuple(self.semantic.shape[:2]) == (n, T)
+        if not ok:
+            raise SabenchError("training data", "tensor shapes disagree: " + self.describe(),
+                               "acoustic (N,T,C), semantic (N,T,E), tokens (N,L,Dt), mask (N,L), glob (N,Dg)")
+        self.mask = self.mask.bool()
+
+    def describe(self) -> str:
+        s = None if self.semantic is None else tuple(self.semantic.shape)
+        return (f"acoustic {tuple(self.acoustic.shape)}, semantic {s}, tokens {tuple(self.tokens.shape)}, "
+                f"mask {tuple(self.mask.shape)}, glob {tuple(self.glob.shape)}")
+
+    def cond(self, idx: torch.Tensor, device) -> Cond:
+        sem = None if self.semantic is None else self.semantic[idx].to(device)
+        return Cond(self.tokens[idx].to(device), self.mask[idx].to(device), self.glob[idx].to(device), sem)
+
+
+def _pad_to(x: torch.Tensor, length: int) -> torch.Tensor:
+    """Pad dim 1 with zeros to `length`."""
+    pad = [0, 0] * (x.dim() - 2) + [0, length - x.shape[1]]
+    return torch.nn.functional.pad(x, pad)
+
+
+@torch.no_grad()
+def encode_batch(audio: torch.Tensor, captions: Sequence[str], enc: Encoders) -> dict[str, torch.Tensor]:
+    """audio (B, N) @ enc.vae.sample_rate -> one shard's tensors."""
+    tf = enc.text.encode(list(captions))
+    out = {"acoustic": enc.vae.encode(audio).float().cpu(), "tokens": tf.tokens.float().cpu(),
+           "mask": tf.mask.to(torch.uint8).cpu(), "glob": tf.glob.float().cpu()}
+    if enc.semantic is not None:
+        sem = enc.semantic.encode(audio).float().cpu()                 # (B, T', E)
+        T = out["acoustic"].shape[1]
+        if abs(sem.shape[1] - T) > 1:
+            raise SabenchError("semantic encoder", f"{sem.shape[1]} frames vs {T} acoustic frames",
+                               "use encoders with the same frame rate (25 fps)")
+        out["semantic"] = _pad_to(sem[:, :T], T)                       # (B, T, E) frame-aligned
+    return out
+
+
+def precompute(pairs: Iterable[tuple[np.ndarray, str]], enc: Encoders, out_dir: str | Path,
+               seconds: float, batch: int = 8, shard_size: int = 256) -> list[Path]:
+    """Encode (audio, caption) pairs once; audio is cut/zero-padded to `seconds`."""
+    out, n_samples = Path(out_dir), int(round(seconds * enc.vae.sample_rate))
+    out.mkdir(parents=True, exist_ok=True)
+    shards, buf, pending = [], [], []
+
+    def flush_batch():
+        audio = torch.stack([torch.from_numpy(np.asarray(a, np.float32)) for a, _ in pending])  # (B, N)
+        buf.append(encode_batch(audio, [c for _, c in pending], enc))
+        pending.clear()
+
+    def flush_shard():
+        L = max(b["tokens"].shape[1] for b in buf)
+        merged = {k: torch.cat([_pad_to(b[k], L) if k in ("tokens", "mask") else b[k] for b in buf]).contiguous()
+                  for k in buf[0]}
+        path = out / f"shard-{len(shards):05d}.safetensors"
+        save_file(merged, str(path))
+        shards.append(path)
+        buf.clear()
+
+    for audio, caption in pairs:
+        a = np.zeros(n_samples, np.float32)
+        a[: min(len(audio), n_samples)] = np.asarray(audio, np.float32)[:n_samples]
+        pending.append((a, caption))
+        if len(pending) == batch:
+            flush_batch()
+        if sum(b["acoustic"].shape[0] for b in buf) >= shard_size:
+            flush_shard()
+    if pending:
+        flush_batch()
+    if buf:
+        flush_shard()
+    return shards
+
+
+def load_shards(data_dir: str | Path) -> CachedData:
+    paths = sorted(Path(data_dir).glob("shard-*.safetensors"))
+    if not paths:
+        raise SabenchError(str(data_dir), "no shard-*.safetensors files", "run precompute first")
+    parts = [load_file(str(p)) for p in paths]
+    L = max(p["tokens"].shape[1] for p in parts)
+    cat = lambda k: torch.cat([_pad_to(p[k], L) if k in ("tokens", "mask") else p[k] for p in parts])  # noqa: E731
+    sem = cat("semantic") if "semantic" in parts[0] else None
+    return CachedData(cat("acoustic"), cat("tokens"), cat("mask").bool(), cat("glob"), sem)

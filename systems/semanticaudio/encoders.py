@@ -1,0 +1,154 @@
+"""Encoder interfaces, so each world (real weights, mini world, tests) plugs in its own.
+
+- `TextEncoder.encode(texts) -> TextFeatures`: T5-style tokens (B, L, Dt) + mask (B, L) and
+  a CLAP-style global vector (B, Dg).
+- `SemanticEncoder.encode(audio (B, N) @ sample_rate) -> (B, T, E)` frame-level features.
+- `AcousticVAE.encode(audio (B, N)) -> (B, T, C)` posterior mean; `decode((B, T, C)) -> (B, N)`.
+
+Semantic frames and acoustic latents must share one frame rate (25 fps in the paper) so the
+synthesizer's condition is frame-aligned. `Encoders` bundles the three; `load_encoders(spec,
+root)` builds a bundle from a "module:function" spec (recorded in every checkpoint).
+
+`HashTextEncoder` and `LinearAudioCodec` are small deterministic encoders with no weights,
+used by the tests and the speed benchmark (they are not models of anything).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from harness.errors import SabenchError
+
+
+@dataclass
+class TextFeatures:
+    tokens: torch.Tensor
+    """(B, L, Dt) float32 token embeddings (padding rows are whatever the encoder returns)."""
+    mask: torch.Tensor
+    """(B, L) bool, True = real token."""
+    glob: torch.Tensor
+    """(B, Dg) float32 global sentence embedding."""
+
+
+class TextEncoder(ABC):
+    token_dim: int
+    global_dim: int
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str]) -> TextFeatures: ...
+
+
+class SemanticEncoder(ABC):
+    dim: int
+    sample_rate: int
+    frame_rate: float
+
+    @abstractmethod
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio (B, N) mono @ sample_rate -> (B, ceil(N / hop), dim)."""
+
+
+class AcousticVAE(ABC):
+    dim: int
+    sample_rate: int
+    hop: int
+
+    @abstractmethod
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        """audio (B, N) mono @ sample_rate -> posterior mean (B, ceil(N / hop), dim)."""
+
+    @abstractmethod
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, T, dim) -> audio (B, T * hop) @ sample_rate."""
+
+
+@dataclass
+class Encoders:
+    """The three encoders one SemanticAudio / Base Model instance is trained and run with."""
+
+    text: TextEncoder
+    semantic: SemanticEncoder | None
+    vae: AcousticVAE
+    spec: str = ""
+    """"module:function" that rebuilds this bundle (recorded in checkpoints)."""
+    sha256: str = "none"
+    """Combined hash of the encoders' weights (part of the system fingerprint)."""
+
+    def frames_for(self, seconds: float) -> int:
+        return int(round(seconds * self.vae.sample_rate / self.vae.hop))
+
+
+def load_encoders(spec: str, root: str | None = None) -> Encoders:
+    """Build an `Encoders` bundle from "module:function"; function(root) -> Encoders."""
+    if ":" not in spec:
+        raise SabenchError(spec or "<empty>", "encoders spec must be 'module:function'",
+                           "record e.g. 'systems.semanticaudio.real_encoders:real_encoders'")
+    module, fn = spec.split(":", 1)
+    enc = getattr(importlib.import_module(module), fn)(root)
+    enc.spec = spec
+    return enc
+
+
+def pad_frames(audio: torch.Tensor, hop: int) -> torch.Tensor:
+    """Zero-pad (B, N) to a multiple of hop. Returns (B, ceil(N / hop) * hop)."""
+    n = audio.shape[-1]
+    return torch.nn.functional.pad(audio, (0, (-n) % hop))
+
+
+# ----------------------------------------------------------------------------- test encoders
+
+def _seeded_normal(label: str, shape: tuple[int, ...]) -> torch.Tensor:
+    seed = int.from_bytes(hashlib.sha256(label.encode()).digest()[:8], "little") & ((1 << 63) - 1)
+    return torch.randn(shape, generator=torch.Generator().manual_seed(seed))
+
+
+class HashTextEncoder(TextEncoder):
+    """Each lower-cased word -> a fixed Gaussian vector (from its sha256); global = mean."""
+
+    def __init__(self, token_dim: int = 16, global_dim: int = 8, max_len: int = 16):
+        self.token_dim, self.global_dim, self.max_len = token_dim, global_dim, max_len
+        self._g = _seeded_normal("hash-text-global", (token_dim, global_dim)) / token_dim ** 0.5
+
+    def encode(self, texts: Sequence[str]) -> TextFeatures:
+        words = [(t.lower().split() or [""])[: self.max_len] for t in texts]
+        L = max(len(w) for w in words)
+        tokens = torch.zeros(len(texts), L, self.token_dim)             # (B, L, Dt)
+        mask = torch.zeros(len(texts), L, dtype=torch.bool)             # (B, L)
+        for i, ws in enumerate(words):
+            for j, w in enumerate(ws):
+                tokens[i, j] = _seeded_normal("word:" + w, (self.token_dim,))
+                mask[i, j] = True
+        mean = (tokens * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)  # (B, Dt)
+        return TextFeatures(tokens, mask, mean @ self._g)               # glob (B, Dg)
+
+
+class LinearAudioCodec(AcousticVAE, SemanticEncoder):
+    """Frames of `hop` samples times a fixed orthogonal matrix (exactly invertible when
+    dim == hop); as a semantic encoder, a fixed random projection of the frames + tanh."""
+
+    def __init__(self, hop: int = 8, dim: int = 8, frame_rate: float = 25.0, semantic: bool = False):
+        self.hop, self.dim, self.frame_rate = hop, dim, frame_rate
+        self.sample_rate = int(round(hop * frame_rate))
+        self.semantic = semantic
+        q, _ = torch.linalg.qr(_seeded_normal(f"codec-{hop}-{dim}-{semantic}", (hop, max(hop, dim))).T)
+        self.w = q[:dim].T.contiguous() if dim <= hop else _seeded_normal(f"sem-{hop}-{dim}", (hop, dim))  # (hop, dim)
+
+    def encode(self, audio: torch.Tensor) -> torch.Tensor:
+        x = pad_frames(audio.float(), self.hop)                         # (B, T * hop)
+        z = x.view(x.shape[0], -1, self.hop) @ self.w                   # (B, T, dim)
+        return torch.tanh(z) if self.semantic else z
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return (z.float() @ self.w.T).reshape(z.shape[0], -1)           # (B, T * hop)
+
+
+def weightless_encoders(_root: str | None = None) -> Encoders:
+    """A weight-free bundle for tests/benchmarks: 200 Hz audio, 25 fps, 8-d latents, 12-d semantics."""
+    return Encoders(HashTextEncoder(16, 8), LinearAudioCodec(8, 12, semantic=True), LinearAudioCodec(8, 8),
+                    spec="systems.semanticaudio.encoders:weightless_encoders", sha256="test-encoders-v1")

@@ -1,0 +1,1 @@
+"""SemanticVocoder adapter (blocked: see adapter.py)."""

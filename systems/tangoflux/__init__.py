@@ -1,0 +1,1 @@
+"""TangoFlux adapter (declare-lab/TangoFlux)."""

@@ -1,0 +1,105 @@
+"""The SQLite results store: round trips, filters, schema guard, two writing processes."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing as mp
+import sqlite3
+
+import pytest
+
+from harness import SCHEMA_VERSION
+from harness.errors import SabenchError
+from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
+from harness.results import ResultsStore, make_run_id
+
+SYS = SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.5),))
+MET = (MetricInfo("rms", True), MetricInfo("fd", False, backbone="panns", kind="set"))
+
+
+def _result(run_id="r1", suite="s", system=SYS, profile="mini") -> RunResult:
+    return RunResult(
+        run_id, suite, "1", profile, system, MET,
+        aggregates=(Aggregate("rms", 0.1 + 0.2, 0.25, 0.35, 2), Aggregate("fd", 12.5, n=2, extras=(("k", [1, 2]),))),
+        items=(ItemScore("a", "rms", 1 / 3), ItemScore("b", "rms", math.pi)),
+        failures=(Failure("c", "generate", "boom"),), environment=(("numpy", "1.26"),), created="2026-01-01T00:00:00Z")
+
+
+def test_round_trip_is_exact(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    r = _result()
+    store.save_run(r)
+    back = ResultsStore(tmp_path / "r.sqlite").load_run("r1")
+    assert back.items == r.items and back.failures == r.failures and back.system == r.system
+    assert back.metrics == r.metrics and back.environment == r.environment
+    assert back.aggregates[0] == r.aggregates[0]  # 0.1 + 0.2 survives bit for bit (REAL = double)
+    assert dict(back.aggregates[1].extras) == {"k": [1, 2]}
+    assert store._db().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_filters_and_incremental_scores(tmp_path):
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.save_run(_result("r1", suite="s1"))
+    store.save_run(_result("r2", suite="s2", profile="real"))
+    store.begin_run("r3", "s1", "1", "mini", SYS, MET)  # unfinished: not listed
+    store.put_item_scores("r3", "rms", {"x": 1.5, "y": float("nan")})
+    assert [r.run_id for r in store.runs()] == ["r1", "r2"]
+    assert [r.run_id for r in store.runs(suite="s1")] == ["r1"]
+    assert [r.run_id for r in store.runs(profile="real")] == ["r2"]
+    assert store.runs(system="other") == []
+    scores = store.item_scores("r3", "rms")
+    assert scores["x"] == 1.5 and math.isnan(scores["y"])
+    store.put_metric_output("r3", "fd", "h1", 3.0, {"a": 1})
+    assert store.metric_output("r3", "fd", "h1") == (3.0, {"a": 1})
+    assert store.metric_output("r3", "fd", "h2") is None  # a different item set is not reused
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "r.sqlite"
+    ResultsStore(path).save_run(_result())
+    con = sqlite3.connect(path)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    con.commit()
+    con.close()
+    with pytest.raises(SabenchError, match="newer than this sabench"):
+        ResultsStore(path).runs()
+
+
+def test_unknown_run_is_a_one_line_error(tmp_path):
+    with pytest.raises(SabenchError, match="nope"):
+        ResultsStore(tmp_path / "r.sqlite").load_run("nope")
+
+
+def test_run_id_is_deterministic_and_sensitive():
+    base = make_run_id("s", "1", SYS, MET, 0, 1, None)
+    assert base == make_run_id("s", "1", SYS, MET, 0, 1, None)
+    variants = [make_run_id("s", "2", SYS, MET, 0, 1, None), make_run_id("s", "1", SYS, MET, 1, 1, None),
+                make_run_id("s", "1", SYS, MET, 0, 2, None), make_run_id("s", "1", SYS, MET, 0, 1, 5),
+                make_run_id("s", "1", SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.4),)), MET, 0, 1, None),
+                make_run_id("s", "1", SYS, MET[:1], 0, 1, None)]
+    assert base not in variants and len(set(variants)) == len(variants)
+
+
+def _writer(path: str, tag: str, n: int, barrier) -> None:
+    store = ResultsStore(path)
+    store.schema_version()  # open (and maybe create) the file, then start together
+    barrier.wait(60)
+    for i in range(n):
+        store.put_item_scores(f"run-{tag}", "m", {f"item{i}": float(i)})
+        store.save_run(_result(f"{tag}-{i}", suite=tag))
+
+
+def test_two_processes_writing_at_once(tmp_path):
+    path = str(tmp_path / "shared.sqlite")
+    ctx = mp.get_context("spawn")
+    barrier = ctx.Barrier(2)
+    procs = [ctx.Process(target=_writer, args=(path, tag, 40, barrier)) for tag in ("a", "b")]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    assert [p.exitcode for p in procs] == [0, 0]
+    store = ResultsStore(path)
+    assert len(store.runs(suite="a")) == 40 and len(store.runs(suite="b")) == 40
+    assert store.item_scores("run-a", "m") == {f"item{i}": float(i) for i in range(40)}
+    assert store.item_scores("run-b", "m") == {f"item{i}": float(i) for i in range(40)}

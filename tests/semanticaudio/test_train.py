@@ -1,0 +1,123 @@
+"""Training: overfitting, LR schedule, determinism, exact resume, checkpoints, data shards."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from conftest import CAPTIONS, tiny_cfg
+from harness.errors import WeightsError
+from harness.seeding import torch_generator
+from systems.semanticaudio import checkpoint
+from systems.semanticaudio.data import encode_batch, load_shards, precompute
+from systems.semanticaudio.flow import FlowConfig
+from systems.semanticaudio.model import FlowModel, ModelConfig, frozen_head
+from systems.semanticaudio.train import Trainer, lr_at, main
+
+
+def _eval_loss(tr: Trainer, n: int = 8) -> float:
+    """Mean loss on the whole set over n fixed noise draws (no dropout)."""
+    idx = torch.arange(len(tr.data))
+    cfg = FlowConfig(cond_dropout=0.0)
+    with torch.no_grad():
+        return sum(float(tr.model.loss(tr.data.acoustic[idx], tr.data.cond(idx, "cpu"), cfg, torch_generator(k)))
+                   for k in range(n)) / n
+
+
+def test_tiny_model_overfits_small_batch(data):
+    tr = Trainer(tiny_cfg("synthesizer", steps=300, batch_size=8, lr=5e-3, flow=FlowConfig(cond_dropout=0.0)), data)
+    before = _eval_loss(tr)
+    tr.train()
+    after = _eval_loss(tr)
+    assert after < 0.1 * before, (before, after)
+
+
+def test_lr_schedule():
+    cfg = tiny_cfg("base", lr=1.0, warmup=4, decay_steps=(10, 20), decay_factor=0.5)
+    assert [lr_at(cfg, s) for s in (0, 1, 3, 9, 10, 19, 20, 100)] == [0.25, 0.5, 1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+
+
+def test_exact_resume_equals_uninterrupted(data, tmp_path):
+    cfg = tiny_cfg("synthesizer", steps=6, grad_accum=2, batch_size=3)
+    full = Trainer(cfg, data)
+    losses_full = full.train()
+    part = Trainer(cfg, data)
+    losses_a = part.train(until=3)
+    part.save(tmp_path / "ck")
+    resumed = Trainer(cfg, data)
+    resumed.resume(tmp_path / "ck")
+    losses_b = resumed.train()
+    assert losses_a + losses_b == losses_full
+    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+        assert torch.equal(a, b), k
+
+
+def test_data_order_covers_each_epoch_once(data):
+    tr = Trainer(tiny_cfg("base", batch_size=4), data)
+    rows = torch.cat([tr.batch_indices(s, 0) for s in range(2)])
+    assert sorted(rows.tolist()) == list(range(8))
+
+
+def test_checkpoint_round_trip_bit_identical(data, tmp_path):
+    tr = Trainer(tiny_cfg("synthesizer", steps=2), data)
+    tr.train()
+    tr.save(tmp_path / "c")
+    model, conf = checkpoint.load_model(tmp_path / "c")
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), model.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert conf["step"] == 2 and conf["model"]["head"]["d"] == 4
+    assert conf["latent_stats"]["mean"] == tr.model.latent_mean.tolist()
+    assert json.loads((tmp_path / "c" / "config.json").read_text())["encoders"].endswith("weightless_encoders")
+
+
+def test_wrong_config_refused_naming_field(data, tmp_path):
+    tr = Trainer(tiny_cfg("synthesizer", steps=1), data)
+    tr.save(tmp_path / "c")
+    cfg = tr.model.cfg
+    other = FlowModel(ModelConfig(cfg.stage, cfg.dit.__class__(**{**cfg.dit.to_dict(), "depth": 3}), cfg.head))
+    with pytest.raises(WeightsError, match=r"dit\.depth: checkpoint 2, model 3"):
+        checkpoint.load_into(tmp_path / "c", other)
+
+
+def test_planner_targets_come_from_frozen_head(data):
+    synth = Trainer(tiny_cfg("synthesizer", steps=2), data)
+    synth.train()
+    head = frozen_head(synth.model)
+    planner = Trainer(tiny_cfg("planner", steps=1), data, head=head)
+    assert torch.equal(planner.data.acoustic, head(data.semantic))
+    assert planner.model.cfg.dit.in_dim == 4 and planner.model.cfg.dit.frame_dim == 0
+    assert not any(p.requires_grad for p in head.parameters())
+
+
+def test_precompute_shards_round_trip(encoders, tmp_path):
+    g = torch_generator(4)
+    pairs = [((torch.randn(60 + 10 * i, generator=g) * 0.2).numpy(), c) for i, c in enumerate(CAPTIONS)]
+    paths = precompute(pairs, encoders, tmp_path / "shards", seconds=0.4, batch=3, shard_size=4)
+    assert len(paths) == 2
+    data = load_shards(tmp_path / "shards")
+    assert data.acoustic.shape == (8, 10, 8) and data.semantic.shape == (8, 10, 12)
+    a = torch.zeros(80)
+    a[:60] = torch.from_numpy(pairs[0][0])
+    direct = encode_batch(a[None], [CAPTIONS[0]], encoders)
+    assert torch.equal(data.acoustic[0], direct["acoustic"][0])
+    L = direct["tokens"].shape[1]
+    assert torch.equal(data.tokens[0, :L], direct["tokens"][0]) and not data.mask[0, L:].any()
+
+
+def test_cli_trains_and_resumes(encoders, tmp_path, data):
+    """The command-line entry point on cached shards (synthesizer then planner)."""
+    from safetensors.torch import save_file
+
+    (tmp_path / "d").mkdir()
+    save_file({"acoustic": data.acoustic, "semantic": data.semantic, "tokens": data.tokens,
+               "mask": data.mask.to(torch.uint8), "glob": data.glob}, str(tmp_path / "d" / "shard-00000.safetensors"))
+    common = ["--data", str(tmp_path / "d"), "--preset", "tiny", "--d", "4", "--steps", "2", "--batch-size", "4",
+              "--log-every", "0", "--warmup", "1", "--device", "cpu"]
+    main(["--stage", "synthesizer", "--out", str(tmp_path / "s")] + common)
+    main(["--stage", "planner", "--out", str(tmp_path / "p"), "--synthesizer", str(tmp_path / "s")] + common)
+    assert checkpoint.read_config(tmp_path / "p")["model"]["stage"] == "planner"
+    main(["--stage", "synthesizer", "--out", str(tmp_path / "s2"), "--resume", str(tmp_path / "s")]
+         + common[:-8] + ["--steps", "3", "--batch-size", "4", "--log-every", "0", "--warmup", "1"])
+    assert checkpoint.read_config(tmp_path / "s2")["step"] == 3
