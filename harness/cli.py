@@ -58,14 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--path", required=True, help="folder of <id>.wav/.flac or a CSV/TSV/JSON/JSONL manifest")
     score.add_argument("--data-root", help="root for relative manifest paths (default: the manifest's folder)")
     score.add_argument("--label", default="precomputed", help="system name shown in results")
-    rep = sub.add_parser("report", parents=[common], help="build the report from the results store")
-    rep.add_argument("rest", nargs=argparse.REMAINDER, help="passed to the report builder")
+    sub.add_parser("report", parents=[common], help="build the report from the results store "
+                   "(other options, e.g. --formats md,html --ci pm, go to the report builder)")
     lst = sub.add_parser("list", help="systems, suites, metrics, backbones (one line each)")
     lst.add_argument("kind", nargs="?", choices=("systems", "suites", "metrics", "backbones"))
     doc = sub.add_parser("doctor", parents=[common], help="versions, weights files and data folders")
     doc.add_argument("--no-hash", action="store_true", help="check presence only (skip sha256 of large files)")
-    gate = sub.add_parser("gate", help="CI gate on results (delegates to reports.gate)")
-    gate.add_argument("rest", nargs=argparse.REMAINDER)
+    sub.add_parser("gate", help="CI gate on results (options go to reports.gate: --baseline, --run ...)")
     return parser
 
 
@@ -116,7 +115,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = _evaluate(args, suites, [make_system(s) for s in systems])
     _print_summary(results)
     if not args.no_report:
-        _build_report(args, quiet_missing=True)
+        _build_report(args, quiet_missing=True, runs=results)
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
     if empty:
         print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
@@ -232,14 +231,15 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
-def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None) -> int:
-    try:
-        import reports
+def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
+                  runs: list[Any] | None = None) -> int:
+    """`reports.build_report(runs or the results store, --out, *rest)`; skipped if absent."""
+    try:  # reports.build_report, imported from its module (robust to a stale editable install)
+        from reports.build import build_report as build
     except ModuleNotFoundError as exc:
-        if exc.name != "reports":
+        if exc.name not in ("reports", "reports.build"):
             raise
-        reports = None
-    build = getattr(reports, "build_report", None)
+        build = None
     if build is None:
         if not quiet_missing:
             print("sabench: the report builder (reports.build_report) is not available in this checkout",
@@ -248,9 +248,9 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     from harness.results import ResultsStore
 
     out = Path(args.out)
-    path = build(ResultsStore(out / "results.sqlite"), out, *(rest or []))
-    if path is not None:
-        print(f"report: {path}")
+    paths = build(runs if runs is not None else ResultsStore(out / "results.sqlite"), out, *(rest or []))
+    for fmt, path in dict(paths or {}).items():
+        print(f"report ({fmt}): {path}")
     return 0
 
 
@@ -290,6 +290,9 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return int(gate.main(args.rest) or 0)
 
 
+PASS_THROUGH = ("report", "gate")
+"""Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
+
 HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
             "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate}
 
@@ -298,7 +301,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # the main command, with no arguments, runs the mini leaderboard
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in PASS_THROUGH:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     try:
         _setup(args)
         return HANDLERS[args.command](args)

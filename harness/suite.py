@@ -104,8 +104,8 @@ def load_prompt_file(path: str, data_root: str | Path | None = None, duration: f
     """A generic loader: prompts from a JSON list or JSON Lines file.
 
     Each row: {"id", "text"} plus optional "duration", "reference", "source", "source_text",
-    "tags" (mapping). Relative `path` and audio paths are taken under `data_root` when given,
-    else under the prompt file's folder. Use as `loader: harness.suite:load_prompt_file`.
+    "tags" (mapping). A relative `path` is taken under `data_root` when given; relative audio
+    paths are taken under the prompt file's folder. Use as `loader: harness.suite:load_prompt_file`.
     """
     import json
 
@@ -117,7 +117,7 @@ def load_prompt_file(path: str, data_root: str | Path | None = None, duration: f
         rows = json.loads(text) if p.suffix == ".json" else [json.loads(x) for x in text.splitlines() if x.strip()]
     except json.JSONDecodeError as exc:
         raise ManifestError(f"{p} line {exc.lineno}", f"invalid JSON ({exc.msg})", "fix the prompt file") from None
-    base = Path(data_root) if data_root is not None else p.parent
+    base = p.parent
     out = []
     for i, r in enumerate(rows):
         if not isinstance(r, dict) or "id" not in r or "text" not in r:

@@ -1,1 +1,10 @@
-"""Reports: paper tables, renderers, plots, HTML, regression gate."""
+"""Reports: paper tables (`tables`), renderers (`render`: Markdown, LaTeX, CSV, JSON), HTML
+(`html`), figures (`plots`) and the regression gate (`gate`).
+
+`build_report(runs, out_dir, formats=..., title=..., audio_for=...) -> {format: path}` writes
+them all; every table and page names the profile (mini numbers are never paper numbers).
+"""
+
+from reports.build import FORMATS, ReportPaths, build_report
+
+__all__ = ["build_report", "ReportPaths", "FORMATS"]

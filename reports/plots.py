@@ -85,8 +85,8 @@ def d_ablation(runs: Sequence[RunResult], metrics: Sequence[str], path: str | Pa
     fig = _figure(3.2 * len(metrics), 3)
     plotted = 0
     for k, metric in enumerate(metrics, 1):
-        pts = sorted((get(r), r.aggregate(metric)) for r in runs
-                     if get(r) is not None and r.aggregate(metric) is not None)
+        pts = sorted(((get(r), r.aggregate(metric)) for r in runs
+                      if (get(r) or 0) > 0 and r.aggregate(metric) is not None), key=lambda p: p[0])
         ax = fig.add_subplot(1, len(metrics), k)
         if pts:
             plotted += 1

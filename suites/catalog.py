@@ -1,8 +1,11 @@
 """Suite registry entries: each name resolves (lazily) to the path of its `suite.yaml`.
 
-The four real-data suites are registered explicitly. Any other folder under `suites/` that
-holds a `suite.yaml` (e.g. the mini world's) is registered under its folder name, unless it
-registers itself under that name first; its path is served by this module's `__getattr__`.
+The four real-data suites are registered explicitly. Other folders under `suites/` (e.g. the
+mini world's) register themselves in one of two ways:
+- a `suites/<folder>/catalog.py` module is imported here, and may call `SUITES.register_lazy`
+  for as many suites as it defines (it must stay cheap to import);
+- otherwise a `suites/<folder>/suite.yaml` is registered under the folder name; its path is
+  served by this module's `__getattr__`.
 """
 
 from __future__ import annotations
@@ -27,6 +30,18 @@ _REAL = {
 for _name, (_target, _help) in _REAL.items():
     if _name not in SUITES:
         SUITES.register_lazy(_name, _target, help=_help)
+
+
+def _own_catalogs() -> None:
+    import importlib
+
+    for cat in sorted(_HERE.glob("*/catalog.py")):
+        name = cat.parent.name
+        if name not in _REAL and (cat.parent / "__init__.py").is_file():
+            importlib.import_module(f"suites.{name}.catalog")
+
+
+_own_catalogs()
 
 
 def _discovered() -> dict[str, Path]:

@@ -40,12 +40,11 @@ def embedding_stats(ctx: MetricContext, backbone: str, paths: Sequence[str], out
 class FrechetMetric(Metric):
     """Set metric: FD between generated outputs and references (lower is better)."""
 
-    roles = ("output",)
-
     def __init__(self, name: str, backbone: str, output: str = "embedding", pool_frames: bool = False,
                  reference_stats: str | None = None, preset: str = "sabench", expected_recipe=None):
         self.backbone, self.output, self.pool_frames = backbone, output, pool_frames
         self.reference_stats, self.preset, self.expected_recipe = reference_stats, preset, expected_recipe
+        self.roles = ("output",) if reference_stats else ("output", "reference")
         self._info = metric_info(name, False, backbone, "set", preset)
 
     @property

@@ -104,6 +104,9 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         notes.append(f"sqrtm not finite; added eps={eps} to both diagonals")
         off = np.eye(d) * eps
         covmean = _sqrtm((s1 + off) @ (s2 + off))
+        if not np.isfinite(covmean).all():
+            raise SabenchError("frechet_distance", "sqrtm(S1 S2) is not finite even with eps",
+                               "check the embeddings for NaN/Inf or constant features")
     imag = 0.0
     if np.iscomplexobj(covmean):
         imag = float(np.max(np.abs(covmean.imag)))

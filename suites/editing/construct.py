@@ -201,7 +201,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--max-source-target", type=float, default=0.3)
     ap.add_argument("--captions", default="last", choices=("first", "last", "all"))
     ap.add_argument("--quotas", default="equal", choices=("equal", "paper"))
+    ap.add_argument("--clips", default=None, help="only these clips: a public list (957 TSV, Tango/AudioLDM JSON, ids)")
     args = ap.parse_args(argv)
+    clip_ids = None
+    if args.clips:
+        from suites.audiocaps.loader import read_id_list
+
+        clip_ids = read_id_list(Path(args.clips))
     scorer = None
     if args.scorer:
         import importlib
@@ -209,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         module, attr = args.scorer.split(":", 1)
         scorer = getattr(importlib.import_module(module), attr)
     pairs = build(Path(args.csv), Path(args.out), scorer, args.scorer or "none", args.n, args.seed,
-                  args.min_delta, args.max_source_target, args.captions, args.quotas)
+                  args.min_delta, args.max_source_target, args.captions, args.quotas, clip_ids)
     print(f"wrote {len(pairs)} pairs to {args.out}")
     return 0
 

@@ -76,7 +76,13 @@ def render_split(config: CorpusConfig, split: str, limit: int | None = None
                  ) -> tuple[list[Clip], np.ndarray, np.ndarray]:
     """(clips, audio (N, T) float32 @ 16 kHz, labels (N, F, S) uint8 @ 25 fps)."""
     cs = clips(config, split, limit)
-    rs = [c.render() for c in cs]
-    audio = np.stack([r.audio for r in rs]) if rs else np.zeros((0, 0), np.float32)
-    labels = np.stack([r.labels for r in rs]) if rs else np.zeros((0, 0, 0), np.uint8)
-    return cs, audio, labels
+    total = int(round(config.duration * 16000))
+    audio = np.zeros((len(cs), total), np.float32)
+    labels = None
+    for i, c in enumerate(cs):          # one clip at a time: per-event buffers are freed
+        r = c.render()
+        audio[i] = r.audio
+        if labels is None:
+            labels = np.zeros((len(cs),) + r.labels.shape, np.uint8)
+        labels[i] = r.labels
+    return cs, audio, labels if labels is not None else np.zeros((0, 0, 0), np.uint8)

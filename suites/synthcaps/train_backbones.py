@@ -24,7 +24,7 @@ from suites.synthcaps import evaluation as E
 from suites.synthcaps import training as T
 from suites.synthcaps.corpus import CorpusConfig, render_split
 
-FULL_STEPS = {"classifier": 500, "clap": 900, "semantic": 500, "vae": 700, "quality": 300}
+FULL_STEPS = {"classifier": 600, "clap": 1200, "semantic": 600, "vae": 800, "quality": 400}
 QUICK_STEPS = {k: 2 for k in FULL_STEPS}
 
 

@@ -85,7 +85,7 @@ def fit(model, step_loss: Callable[[np.ndarray, int], torch.Tensor], n: int, ste
         opt.step()
         sched.step()
         if step % max(steps // 5, 1) == 0 or step == steps - 1:
-            log(f"  {name} step {step + 1}/{steps} loss {float(loss):.4f}")
+            log(f"  {name} step {step + 1}/{steps} loss {float(loss.detach()):.4f}")
     model.eval()
     return model
 

@@ -11,8 +11,8 @@ w v_c + (1 - w) v_u (= v_u + w (v_c - v_u)).
 Seeds: each request draws its (N, 40) start noise from its own CPU generator (the original
 draws one (B, N, 40) block from one generator), so outputs do not depend on batch composition.
 
-Decoding (normalised latents -> unnormalise -> mel-VAE decoder -> log-mel -> BigVGAN-v2) is
-`systems.resonate.decoder`; see there for what is implemented.
+Decoding (normalised latents -> unnormalise -> mel-VAE decoder -> log-mel -> BigVGAN-v2) and
+encoding (log-mel -> mel-VAE posterior mean) are `systems.resonate.decoder`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from harness.errors import SabenchError
+from harness.hashing import sha256_json
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
@@ -79,7 +80,8 @@ class ResonateSystem(System):
     def info(self) -> SystemInfo:
         self.load()
         knobs = {k: v for k, v in self.params.items() if k != "weights"}
-        sha = self._m.checkpoint_sha256 + ("+" + self.decoder.sha256 if self.decoder.sha256 else "")
+        sha = sha256_json([self._m.checkpoint_sha256, self.decoder.sha256]) if self.decoder.sha256 \
+            else self._m.checkpoint_sha256
         return SystemInfo(self.name, "1", sha, SAMPLE_RATE, 1, freeze(knobs))
 
     def load(self) -> None:
@@ -157,7 +159,6 @@ class ResonateSystem(System):
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
         """Requests are grouped by duration (one latent length per batch); order is kept."""
-        self.decoder.require("generate")
         out: list[Audio | None] = [None] * len(requests)
         for dur in sorted({r.prompt.duration for r in requests}):
             idx = [i for i, r in enumerate(requests) if r.prompt.duration == dur]
@@ -165,16 +166,21 @@ class ResonateSystem(System):
                 out[i] = a
         return out
 
-    def _decode(self, z_norm: torch.Tensor) -> list[Audio]:
+    def _decode(self, z_norm: torch.Tensor, frames: int | None = None) -> list[Audio]:
+        """Normalised latents (B, N, 40) -> mono audio, optionally trimmed to `frames`."""
         with torch.no_grad():
             wave = self.decoder.decode(self.net.unnormalize(z_norm))            # (B, 1, N*1024) @ 44.1 kHz
+        wave = wave if frames is None else wave[..., :frames]
         return [Audio(w.float().numpy().astype(np.float32), SAMPLE_RATE) for w in wave]
 
     # ---- reconstruct / edit ----------------------------------------------------------------
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
-        self.decoder.require("reconstruct")
-        return [self._decode(self.net.normalize(self.decoder.encode(a, r.prompt.id)))[0]
-                for r, a in zip(requests, inputs, strict=True)]
+        """mel-VAE posterior mean -> decoder -> BigVGAN, trimmed to the input length."""
+        out = []
+        for r, a in zip(requests, inputs, strict=True):
+            z, n = self.decoder.encode(a, r.prompt.id)                          # (1, N, 40), samples
+            out.extend(self._decode(self.net.normalize(z), n))
+        return out
 
     def edit_config(self):
         from systems.flowedit import FlowEditConfig
@@ -201,9 +207,9 @@ class ResonateSystem(System):
         return torch.cat(out)
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
-        self.decoder.require("edit")
+        """Encode (posterior mean, normalised) -> FlowEdit -> decode, trimmed to the source."""
         out = []
         for r, a in zip(requests, sources, strict=True):
-            z = self.net.normalize(self.decoder.encode(a, r.prompt.id))         # (1, N, 40)
-            out.extend(self._decode(self.edit_latents([r], z)))
+            z, n = self.decoder.encode(a, r.prompt.id)                          # (1, N, 40)
+            out.extend(self._decode(self.edit_latents([r], self.net.normalize(z)), n))
         return out

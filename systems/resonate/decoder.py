@@ -1,63 +1,112 @@
 """Resonate's latent <-> waveform path: 44.1 kHz mel-VAE (`v1-44.pth`) + BigVGAN-v2 vocoder.
 
-Original path (resonate/ext/autoencoder, resonate/ext/bigvgan_v2, resonate/ext/mel_converter):
-    encode: mono 44.1 kHz -> log-mel (n_fft 2048, hop 512, win 2048, 128 mels, fmax 22050,
-            natural log) -> mel-VAE encoder (data_dim 128, embed_dim 40, hidden 512, x2 down)
-            -> latent (B, 40, N)
-    decode: latent -> mel-VAE decoder -> log-mel (B, 128, 2N) -> BigVGAN-v2
-            (bigvgan_v2_44khz_128band_512x) -> (B, 1, 2N * 512)
+    encode: mono 44.1 kHz, zero-padded to a multiple of 1024 samples -> log-mel (128, T/512)
+            -> mel-VAE encoder posterior mean -> latent (B, N, 40), not normalised
+    decode: latent (B, N, 40) -> mel-VAE decoder -> log-mel (B, 128, 2N) -> BigVGAN-v2
+            -> (B, 1, 1024 N) in [-1, 1]
 
-NOT YET IMPLEMENTED in sabench: the mel-VAE (EDM2 magnitude-preserving 1-D conv U-Net) and
-BigVGAN-v2 (anti-aliased Snake AMP blocks) networks. Until they are, `require()` raises a
-`CapabilityError` naming exactly what is missing, before any sampling work is done; the
-FluxAudio network, its sampling, FlowEdit in latent space and checkpoint compatibility are
-implemented and tested (`ResonateSystem.sample_latents`, `ResonateSystem.edit_latents`).
+Files (`<weights>/resonate/`): `v1-44.pth` (plain state dict of MMAudio's VAE_44k, loaded
+strictly with `torch.load(weights_only=True)`; its EDM2 weights are normalised once after
+loading, as the original's `remove_weight_norm()`), and the folder
+`bigvgan_v2_44khz_128band_512x/` with `config.json` and `bigvgan_generator.pt`
+({"generator": state dict}; weight-norm pairs folded, then strict).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import numpy as np
 import torch
 
-from harness.errors import CapabilityError
-from harness.paths import weights_root
+from harness.errors import WeightsError
 from harness.records import Audio
+from systems.adapterkit import check_state_dict, files_sha256, key_shapes, require_file, seeded_construction, to_native
+from systems.resonate.bigvgan import BigVGAN, fold_weight_norm
+from systems.resonate.melvae import TINY, LogMel, MelVAE, MelVAEConfig
 
 VAE_FILE = "resonate/v1-44.pth"
 VOCODER_DIR = "resonate/bigvgan_v2_44khz_128band_512x"
-MISSING = ("the 44.1 kHz mel-VAE decoder/encoder (v1-44.pth, MMAudio 'VAE_44k') and the "
-           "BigVGAN-v2 vocoder (bigvgan_v2_44khz_128band_512x) are not implemented in sabench yet")
+HUB = "https://huggingface.co/AndreasXi/Resonate"
+VOCODER_HUB = "https://huggingface.co/nvidia/bigvgan_v2_44khz_128band_512x"
+SAMPLES_PER_LATENT = 1024
+
+TINY_VOCODER = dict(resblock="1", upsample_rates=[8, 4, 2, 2, 2, 2], upsample_kernel_sizes=[16, 8, 4, 4, 4, 4],
+                    upsample_initial_channel=64, resblock_kernel_sizes=[3], resblock_dilation_sizes=[[1, 3]],
+                    use_tanh_at_final=False, use_bias_at_final=False, activation="snakebeta",
+                    snake_logscale=True, num_mels=TINY.data_dim)
 
 
-class UnavailableDecoder:
-    """The latent <-> audio path, pending its networks: every use raises one clear error."""
+class MelDecoder:
+    """mel-VAE + BigVGAN-v2 (+ the log-mel front end for encoding)."""
 
-    sha256 = ""
+    def __init__(self, vae: MelVAE, vocoder: BigVGAN, sha256: str = ""):
+        self.vae, self.vocoder, self.sha256 = vae.eval(), vocoder.eval(), sha256
+        self.mel = LogMel(n_mels=vae.cfg.data_dim)
 
-    def __init__(self, files: list[Path] | None = None):
-        self.files = files or []
-
-    def require(self, what: str) -> None:
-        have = ", ".join(str(p) for p in self.files if p.exists()) or "none of its files"
-        raise CapabilityError(
-            "resonate", f"cannot {what}: {MISSING} (weights present: {have})",
-            "use ResonateSystem.sample_latents / edit_latents for latents, or evaluate audio "
-            "rendered by Resonate's own scripts as a folder system")
-
+    @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        self.require("decode latents")
-        raise AssertionError  # unreachable
+        """(B, N, 40) unnormalised latents -> (B, 1, 1024 N) @ 44.1 kHz."""
+        return self.vocoder(self.vae.decode(z.transpose(1, 2)))
 
-    def encode(self, audio: Audio, item: str) -> torch.Tensor:
-        self.require("encode audio")
-        raise AssertionError  # unreachable
+    @torch.no_grad()
+    def encode(self, audio: Audio, item: str) -> tuple[torch.Tensor, int]:
+        """Posterior-mean latent (1, N, 40) of the clip and its length in samples."""
+        x = to_native(audio, 44100, 1, item)[0]                              # (T,) @ 44.1 kHz mono
+        n = -(-x.shape[0] // SAMPLES_PER_LATENT) * SAMPLES_PER_LATENT
+        padded = np.zeros(n, np.float32)
+        padded[:x.shape[0]] = x
+        mel = self.mel(torch.from_numpy(padded)[None])                       # (1, 128, n / 512)
+        return self.vae.encode_mean(mel).transpose(1, 2), int(x.shape[0])
 
 
-def published(weights: str | None) -> UnavailableDecoder:
-    root = weights_root(weights)
-    return UnavailableDecoder([root / VAE_FILE, root / VOCODER_DIR] if root else [])
+def _torch_state(path: Path, key: str | None = None) -> dict:
+    state = torch.load(str(path), map_location="cpu", weights_only=True)
+    if key is not None:
+        if not isinstance(state, dict) or key not in state:
+            raise WeightsError(str(path), f"expected a dict with key {key!r}", "use the published file")
+        state = state[key]
+    if not isinstance(state, dict):
+        raise WeightsError(str(path), "not a state dict", "use the published file")
+    return state
 
 
-def tiny(seed: int) -> UnavailableDecoder:
-    return UnavailableDecoder()
+def load_vae(path: Path, cfg: MelVAEConfig = MelVAEConfig()) -> MelVAE:
+    state = _torch_state(path)
+    with torch.device("meta"):
+        vae = MelVAE(cfg)
+    check_state_dict(key_shapes(vae.state_dict()), key_shapes(state), str(path))
+    vae.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
+    return vae.fold()
+
+
+def load_vocoder(folder: Path) -> BigVGAN:
+    cfg_path, pt = folder / "config.json", folder / "bigvgan_generator.pt"
+    for p in (cfg_path, pt):
+        if not p.exists():
+            raise WeightsError(str(p), "missing BigVGAN-v2 file", f"download it from {VOCODER_HUB} into {folder}")
+    h = json.loads(cfg_path.read_text())
+    state = fold_weight_norm(_torch_state(pt, "generator"))
+    with torch.device("meta"):
+        voc = BigVGAN(h)
+    check_state_dict(key_shapes(voc.state_dict()), key_shapes(state), str(pt))
+    voc.load_state_dict({k: v.float() for k, v in state.items()}, strict=True, assign=True)
+    return voc
+
+
+def published(weights: str | None) -> MelDecoder:
+    vae_path = require_file(VAE_FILE, "resonate (mel-VAE)", HUB, weights)
+    folder = require_file(VOCODER_DIR, "resonate (vocoder)", VOCODER_HUB, weights)
+    vae, voc = load_vae(vae_path), load_vocoder(folder)
+    return MelDecoder(vae, voc, files_sha256([vae_path, folder / "config.json", folder / "bigvgan_generator.pt"]))
+
+
+def tiny(seed: int) -> MelDecoder:
+    """Random mel-VAE and vocoder at the tiny size (same classes and calls)."""
+    with seeded_construction(seed + 2):
+        vae, voc = MelVAE(TINY), BigVGAN(TINY_VOCODER)
+        for p in list(vae.parameters()) + list(voc.parameters()):
+            if p.ndim == 1:                                  # snake alpha/beta: small random
+                p.data.normal_(0.0, 0.1)
+    return MelDecoder(vae.fold(), voc)

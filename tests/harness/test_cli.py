@@ -104,7 +104,8 @@ def test_run_generate_score_round_trip(tmp_path, tmp_cache, capsys):
     _kit.register()
     suite = str(_kit.write_suite(tmp_path / "s", n=4, metrics=("test_rms",)))
     out = str(tmp_path / "out")
-    assert cli.main(["run", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out, "--quiet"]) == 0
+    assert cli.main(["run", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out, "--quiet",
+                     "--no-report"]) == 0
     assert "test_rms" in capsys.readouterr().out
     folder = tmp_path / "exported"
     assert cli.main(["generate", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out,
@@ -153,3 +154,20 @@ def test_progress_is_silent_off_a_terminal(capsys):
     assert progress(items, show=True) is items  # pytest's stderr is not a TTY: no bar at all
     note("hello", show=False)
     assert capsys.readouterr().err == ""
+
+
+def test_report_and_gate_pass_options_through(tmp_path, tmp_cache):
+    pytest.importorskip("reports.build")
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=2, metrics=("test_rms",)))
+    out = tmp_path / "out"
+    assert cli.main(["run", "--suite", suite, "--system", "noise", "--out", str(out), "--quiet", "--no-report"]) == 0
+    assert cli.main(["report", "--out", str(out), "--formats", "md"]) == 0
+    assert "noise" in (out / "report.md").read_text() and not (out / "report.html").exists()
+    (run,) = ResultsStore(out / "results.sqlite").runs()
+    base = tmp_path / "base.json"
+    assert cli.main(["gate", "--results", str(out / "results.sqlite"), "--run", run.run_id,
+                     "--write-baseline", str(base)]) == 0
+    assert base.is_file()
+    with pytest.raises(SystemExit):
+        cli.main(["list", "--formats", "md"])  # only report and gate take extra options

@@ -234,3 +234,19 @@ def test_capability_is_checked_before_any_work(tmp_path):
     spec = load_suite(_kit.write_suite(tmp_path / "suite", n=2, task="edit", metrics=("test_rms",)))
     with pytest.raises(SabenchError, match="cannot edit audio"):
         _run(tmp_path, spec, TextOnly(), keep_going=True)
+
+
+def test_finished_set_metric_is_recomputed_when_backbone_weights_change(tmp_path, monkeypatch):
+    from harness.records import BackboneInfo
+
+    spec = load_suite(_kit.write_suite(tmp_path / "suite", n=3, metrics=("test_mean_rms",)))
+    first, _ = _run(tmp_path, spec, SineSystem())
+    calls = []
+    original = _kit.MeanRmsSetMetric.compute
+    monkeypatch.setattr(_kit.MeanRmsSetMetric, "compute", lambda self, ctx, items: calls.append(1) or original(self, ctx, items))
+    _run(tmp_path, spec, SineSystem())
+    assert calls == []  # same weights: reused
+    monkeypatch.setattr(_kit.StatsBackbone, "info",
+                        property(lambda self: BackboneInfo("test_stats", "new-weights", _kit.SR, _kit.RECIPE)))
+    again, _ = _run(tmp_path, spec, SineSystem())
+    assert calls == [1] and again.run_id == first.run_id  # other weights: recomputed in the same run

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from harness.errors import SabenchError
-from suites.audiocaps.loader import Row, read_rows
+from suites.audiocaps.loader import read_rows
 from suites.editing import construct as C
 from suites.editing.loader import category_of, load_prompts, read_benchmark
 from suites.editing.rules import CATEGORIES, RULES, Add, Drop, Sub
@@ -134,6 +133,9 @@ def test_build_write_and_load(data_root: Path, tmp_path: Path):
 def test_cli_unfiltered(data_root: Path, tmp_path: Path):
     out = tmp_path / "e.jsonl"
     assert C.main(["--csv", str(data_root / "audiocaps" / "v1" / "test.csv"), "--out", str(out),
-                   "--quotas", "paper"]) == 0
-    header = json.loads(out.read_text().splitlines()[0])
+                   "--quotas", "paper", "--clips", str(data_root / "audiocaps" / "resonate_test-audiocaps.tsv")]) == 0
+    header, rows = read_benchmark(out)
     assert header["params"]["scorer"] == "none" and header["counts"]["Subject Replace"] == 31
+    assert header["params"]["clip_ids_sha256"] is not None
+    missing = set((data_root / "audiocaps" / "audiocaps_test_clips_missing_from_957.txt").read_text().split())
+    assert not {r["youtube_id"] for r in rows} & missing

@@ -1,0 +1,190 @@
+"""`build_report`: runs -> tables (paper layouts where they apply) -> files in every format.
+
+Runs are grouped by (suite, suite version, profile), so different suite versions or profiles
+never share a table. Real-profile runs of the four paper suites get the paper's layout
+(Tables 1-4; Table 6 per editing run); anything else (the mini profile included) gets a
+leaderboard whose columns come from the runs' own metrics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from harness.errors import SabenchError
+from harness.paths import atomic_write_bytes
+from harness.records import Audio, Prompt, RunResult
+from reports import html as H
+from reports import render
+from reports.serialize import run_to_dict
+from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
+
+FORMATS = ("md", "tex", "csv", "json", "html", "plots")
+AudioFor = Callable[[RunResult, str], "str | Path | Audio | None"]
+
+
+class ReportPaths(dict):
+    """format -> path; `str()` gives the main file (HTML if written, else the first)."""
+
+    def main(self) -> Path | None:
+        return self.get("html") or next(iter(self.values()), None)
+
+    def __str__(self) -> str:
+        return str(self.main())
+
+
+def group_runs(runs: Sequence[RunResult]) -> list[list[RunResult]]:
+    groups: dict[tuple[str, str, str], list[RunResult]] = {}
+    for r in runs:
+        groups.setdefault((r.suite, r.suite_version, r.profile), []).append(r)
+    return list(groups.values())
+
+
+def tables_for(runs: Sequence[RunResult], mixing: str = "refuse", labels=None,
+               mos: Mapping[str, float] | None = None) -> list[Table]:
+    out: list[Table] = []
+    for group in group_runs(runs):
+        first = group[0]
+        spec = PAPER_TABLES.get(first.suite) if first.profile == "real" else None
+        if spec is None:
+            out.append(leaderboard(group, labels, mixing))
+            continue
+        out.append(build_table(group, spec, labels, mixing, mos))
+        if first.suite == "editing":
+            for run in group:
+                try:
+                    out.append(table6(run))
+                except SabenchError:
+                    pass  # items without editing-suite ids: no per-category table
+    return out
+
+
+def _parse_argv(argv: Sequence[str]) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(prog="sabench report")
+    ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated: " + ",".join(FORMATS))
+    ap.add_argument("--title", default=None)
+    ap.add_argument("--ci", choices=("pm", "interval"), default=None, help="show bootstrap CIs")
+    ap.add_argument("--mixing", choices=("refuse", "footnote"), default="refuse")
+    ns = ap.parse_args(list(argv))
+    out = {"formats": tuple(f for f in ns.formats.split(",") if f), "ci": ns.ci, "mixing": ns.mixing}
+    if ns.title:
+        out["title"] = ns.title
+    return out
+
+
+def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: str,
+                 formats: Sequence[str] = FORMATS, title: str = "sabench report",
+                 audio_for: AudioFor | None = None, prompts: Sequence[Prompt] | None = None,
+                 mixing: str = "refuse", ci: str | None = None, labels=None,
+                 mos: Mapping[str, float] | None = None, max_examples: int = 6,
+                 preview_seconds: float = 5.0) -> ReportPaths:
+    """Write the report files into `out_dir`; returns {format: path}.
+
+    Args:
+        runs: RunResults, or a results store (anything with `.runs()`).
+        argv: CLI-style options (`--formats md,html --ci pm --mixing footnote --title T`),
+            as passed through by `sabench report`.
+        audio_for: `(run, prompt_id) -> path | Audio | None`: the audio to embed in the HTML
+            examples (None: no players).
+        prompts: the prompts whose text the examples show (default: ids of the runs' items).
+    """
+    if hasattr(runs, "runs") and not isinstance(runs, (list, tuple)):
+        runs = runs.runs()
+    runs = list(runs)
+    if argv:
+        opts = _parse_argv(argv)
+        formats, ci, mixing = opts["formats"], opts["ci"], opts["mixing"]
+        title = opts.get("title", title)
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise SabenchError(bad[0], "unknown report format", f"use {', '.join(FORMATS)}")
+    if not runs:
+        raise SabenchError("report", "no finished runs to report", "run `sabench run` first")
+    profiles = sorted({r.profile for r in runs})
+    title = f"{title} (profile: {', '.join(profiles)})"
+    tables = tables_for(runs, mixing, labels, mos)
+    out = Path(out_dir)
+    paths = ReportPaths()
+    writers = {"md": lambda: _md(title, tables, ci), "tex": lambda: "".join(render.latex(t, ci) for t in tables),
+               "csv": lambda: _long_csv(tables), "json": lambda: _json(title, tables, runs),
+               "html": lambda: H.page(title, profiles, tables,
+                                      _examples(runs, audio_for, prompts, labels, max_examples, preview_seconds), ci)}
+    for fmt in formats:
+        if fmt == "plots":
+            paths["plots"] = _plots(runs, tables, out / "plots", labels)
+            continue
+        path = out / f"report.{fmt}"
+        atomic_write_bytes(path, writers[fmt]().encode("utf-8"))
+        paths[fmt] = path
+    return paths
+
+
+def _md(title: str, tables: Sequence[Table], ci: str | None) -> str:
+    return f"# {title}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
+
+
+def _long_csv(tables: Sequence[Table]) -> str:
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["table", "profile", "suite", "row", "metric", "value", "ci_low", "ci_high", "notes"])
+    for t in tables:
+        for row in t.rows:
+            note = "; ".join(t.footnotes[n - 1] for n in row.notes)
+            for c, x in zip(t.columns, row.cells):
+                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *(("" if v is None else repr(float(v)))
+                                                                           for v in (x.value, x.ci_low, x.ci_high)), note])
+    return buf.getvalue()
+
+
+def _json(title: str, tables: Sequence[Table], runs: Sequence[RunResult]) -> str:
+    data = {"title": title, "profiles": sorted({r.profile for r in runs}),
+            "tables": [render.to_dict(t) for t in tables], "runs": [run_to_dict(r, items=False) for r in runs]}
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def _examples(runs, audio_for, prompts, labels, max_examples, seconds) -> list[H.Example]:
+    if audio_for is None:
+        return []
+    from reports import media
+
+    if prompts is None:
+        ids = sorted({s.item_id.split("#", 1)[0] for r in runs for s in r.items})
+        prompts = [Prompt(i, i) for i in ids]
+    names = run_labels(runs, labels)
+    examples = []
+    for p in list(prompts)[:max_examples]:
+        clips = []
+        for run, name in zip(runs, names):
+            if run.items and p.id not in {s.item_id.split("#", 1)[0] for s in run.items}:
+                continue  # this run did not score this prompt (another suite)
+            src = audio_for(run, p.id)
+            if src is None:
+                continue
+            x = media.preview(src, seconds)  # (T,) @ 16 kHz
+            clips.append(H.Clip(name, media.wav_data_uri(x), media.png_data_uri(media.spectrogram_png(x))))
+        if clips:
+            examples.append(H.Example(p.id, p.text, p.source_text, tuple(clips)))
+    return examples
+
+
+def _plots(runs: Sequence[RunResult], tables: Sequence[Table], folder: Path, labels) -> Path:
+    from reports import plots
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for group in group_runs(runs):
+        tag = f"{group[0].suite}-{group[0].profile}"
+        if any(r.aggregate("fd_pann") and r.aggregate("clap_laion") for r in group):
+            plots.clap_vs_fd(group, folder / f"{tag}-clap_vs_fd.png", labels=labels)
+        if sum("d" in dict(r.system.parameters) for r in group) >= 2:
+            names = [m.name for m in group[0].metrics][:4]
+            try:
+                plots.d_ablation(group, names, folder / f"{tag}-d_ablation.png")
+            except SabenchError:
+                pass  # d values not numeric: no ablation curve
+    for k, t in enumerate(t for t in tables if t.name == "table6"):
+        plots.category_bars(t, folder / f"table6-{k}-delta_clap.png")
+    return folder
