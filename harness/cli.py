@@ -306,6 +306,10 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command not in PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
+    import warnings
+
+    shown = warnings.formatwarning
+    warnings.formatwarning = lambda msg, cat, *a, **k: f"sabench: warning: {msg}\n"  # one line each
     try:
         _setup(args)
         return HANDLERS[args.command](args)
@@ -320,17 +324,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = shown
 
 
 def _setup(args: argparse.Namespace) -> None:
-    import warnings
-
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if getattr(args, "weights", None):
         os.environ["SABENCH_WEIGHTS"] = str(args.weights)  # read by harness.paths.weights_root
     if getattr(args, "limit", None) is not None and args.limit < 1:
         raise SabenchError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"sabench: warning: {msg}\n"
 
 
 if __name__ == "__main__":

@@ -5,6 +5,6 @@
 them all; every table and page names the profile (mini numbers are never paper numbers).
 """
 
-from reports.build import FORMATS, ReportPaths, build_report
+from reports.build import FORMATS, ReportPaths, build_report, folder_audio
 
-__all__ = ["build_report", "ReportPaths", "FORMATS"]
+__all__ = ["build_report", "folder_audio", "ReportPaths", "FORMATS"]

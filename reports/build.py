@@ -123,6 +123,24 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
     return paths
 
 
+def folder_audio(folders: Mapping[str, str | Path]) -> AudioFor:
+    """An `audio_for` that finds `<folder>/<prompt_id>.wav|.flac` by system name or run id
+    (e.g. the folders written by `sabench generate --to`)."""
+    roots = {k: Path(v) for k, v in folders.items()}
+
+    def find(run: RunResult, prompt_id: str) -> Path | None:
+        root = roots.get(run.run_id) or roots.get(run.system.name)
+        if root is None:
+            return None
+        for ext in (".wav", ".flac"):
+            p = root / f"{prompt_id}{ext}"
+            if p.is_file():
+                return p
+        return None
+
+    return find
+
+
 def _md(title: str, tables: Sequence[Table], ci: str | None) -> str:
     return f"# {title}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
 

@@ -83,7 +83,8 @@ def _md_escape(text: str) -> str:
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
         "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-        "\u0394": r"$\Delta$", "\u00b1": r"$\pm$"}
+        "\u0394": r"$\Delta$", "\u00b1": r"$\pm$", "\u00b7": r"\textperiodcentered{}", "\u2014": "---",
+        "\u2191": r"$\uparrow$", "\u2193": r"$\downarrow$"}
 
 
 def tex_escape(text: str) -> str:

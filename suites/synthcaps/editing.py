@@ -156,7 +156,7 @@ RULES: dict[str, tuple[dict, Callable, bool]] = {
     "Action Replace": ({"require": ("human",)}, _replace_in(_group("human")), False),
     "Weather Change": ({"require": ("weather",)}, _swap_pair("rain", "wind"), False),
     "Event Replace": ({}, _replace_in(None, exclude_group=True), False),
-    "Sound Addition": ({"n_events": 3}, _removal, True),
+    "Sound Addition": ({"n_events": 3, "background": False}, _removal, True),
     "Intensity Change": ({}, _attribute("loudness", {"loud": "quiet", "quiet": "loud",
                                                      "normal": ("loud", "quiet")}), False),
     "Material Change": ({"require": ("knock",)}, _attribute("material", {"wood": "metal",

@@ -158,13 +158,14 @@ def fold_weight_norm(state: dict) -> dict:
     return out
 
 
-def fold_names(keys) -> list[str]:
-    """The key names `fold_weight_norm` produces (for comparing published lists)."""
-    names = []
-    for k in keys:
-        m = _G.match(k)
-        if m:
-            names.append(f"{m.group(1)}.weight")
-        elif not (k.endswith(".weight_v") or k.endswith(".parametrizations.weight.original1")):
-            names.append(k)
-    return names
+def fold_shapes(shapes: dict) -> dict:
+    """name -> shape after `fold_weight_norm` (for comparing published key lists)."""
+    out = {}
+    for k, shape in shapes.items():
+        if _G.match(k):
+            continue                                        # g: replaced by the folded weight
+        for tail in (".weight_v", ".parametrizations.weight.original1"):
+            if k.endswith(tail):
+                k = k[: -len(tail)] + ".weight"
+        out[k] = list(shape)
+    return out

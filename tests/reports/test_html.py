@@ -102,3 +102,28 @@ def test_plots(tmp_path: Path):
     assert p.stat().st_size > 1000
     assert plots.clap_vs_fd(runs, tmp_path / "s.png").stat().st_size > 1000
     assert plots.category_bars(tables.table6(F.table6_run()), tmp_path / "c.png").stat().st_size > 1000
+
+
+def test_folder_audio_reads_files_through_harness_audio(tmp_path: Path):
+    from harness import audio as A
+    from reports import folder_audio
+
+    (tmp_path / "sysA").mkdir()
+    A.write(tmp_path / "sysA" / "prompt_0001.wav", _tone(440.0, 0.5, 48000))  # 48 kHz file -> 16 kHz preview
+    runs = [F.run("ttabench", "sysA", {"clap_ms": 0.4}), F.run("ttabench", "sysB", {"clap_ms": 0.3})]
+    find = folder_audio({"sysA": tmp_path / "sysA"})
+    assert find(runs[0], "prompt_0001") == tmp_path / "sysA" / "prompt_0001.wav"
+    assert find(runs[1], "prompt_0001") is None and find(runs[0], "prompt_0002") is None
+    page = build_report(runs, tmp_path / "out", formats=("html",), audio_for=find,
+                        prompts=[Prompt("prompt_0001", "a tone")])["html"].read_text()
+    assert page.count("<audio controls") == 1
+    import base64
+    import io
+
+    import soundfile as sf
+    uri = re.search(r'src="data:audio/wav;base64,([^"]+)"', page).group(1)
+    x, sr = sf.read(io.BytesIO(base64.b64decode(uri)), dtype="float32")
+    assert sr == 16000 and x.shape == (8000,)  # 0.5 s resampled to the preview rate
+    # 440 Hz survives resampling: the spectrum peak is within one FFT bin (2 Hz) of it
+    peak = np.argmax(np.abs(np.fft.rfft(x))) * sr / x.shape[0]
+    assert abs(peak - 440.0) <= 2.0
