@@ -91,9 +91,9 @@ def rss_mb() -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=64, help="clips for the throughput/cache runs")
-    ap.add_argument("--seconds", type=float, default=2.0, help="clip length for the throughput runs")
+    ap.add_argument("--seconds", type=float, default=1.0, help="clip length for the throughput runs")
     ap.add_argument("--rss-clips", type=int, default=2000, help="short clips for the peak-RSS run")
-    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--_rss-child", dest="rss_child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
 

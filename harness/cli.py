@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -306,8 +307,6 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command not in PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
-    import warnings
-
     shown = warnings.formatwarning
     warnings.formatwarning = lambda msg, cat, *a, **k: f"sabench: warning: {msg}\n"  # one line each
     try:

@@ -95,10 +95,11 @@ def load_vocoder(folder: Path) -> BigVGAN:
     return voc
 
 
-def published(weights: str | None) -> MelDecoder:
+def published(weights: str | None, vae_cfg: MelVAEConfig = MelVAEConfig()) -> MelDecoder:
+    """The released mel-VAE and vocoder (`vae_cfg` differs only in tests of this path)."""
     vae_path = require_file(VAE_FILE, "resonate (mel-VAE)", HUB, weights)
     folder = require_file(VOCODER_DIR, "resonate (vocoder)", VOCODER_HUB, weights)
-    vae, voc = load_vae(vae_path), load_vocoder(folder)
+    vae, voc = load_vae(vae_path, vae_cfg), load_vocoder(folder)
     return MelDecoder(vae, voc, files_sha256([vae_path, folder / "config.json", folder / "bigvgan_generator.pt"]))
 
 

@@ -45,7 +45,9 @@ def load_state(net: FluxAudio, state: dict, item: str) -> None:
         p.requires_grad_(False)
 
 
-def load_published(weights: str | None, checkpoint: str = "grpo") -> Loaded:
+def load_published(weights: str | None, checkpoint: str = "grpo",
+                   cfg: FluxAudioConfig = FluxAudioConfig()) -> Loaded:
+    """The released network (`cfg` other than the default only in tests of this path)."""
     if checkpoint not in CHECKPOINTS:
         raise WeightsError("resonate", f"unknown checkpoint {checkpoint!r}",
                            f"use one of {sorted(CHECKPOINTS)}")
@@ -56,7 +58,7 @@ def load_published(weights: str | None, checkpoint: str = "grpo") -> Loaded:
         raise WeightsError(str(path), f"expected a state dict, found {type(state).__name__}",
                            "use the published Resonate_*.pth file")
     with torch.device("meta"):
-        net = FluxAudio(FluxAudioConfig())
+        net = FluxAudio(cfg)
     load_state(net, state, str(path))
     return Loaded(net.eval(), local_t5(t5_dir), files_sha256([path]))
 

@@ -88,22 +88,24 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
 
 
 def rope_tables(n: int, head_dim: int, theta: float, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """cos/sin tables for rotary positions 0..n-1. Returns two (n, head_dim / 2) tensors."""
+    """cos/sin tables for rotary positions 0..n-1 (rotate-half layout: channel i pairs with
+    i + head_dim / 2). Returns two (n, 1, head_dim) float32 tensors."""
     inv = 1.0 / theta ** (torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim)
     ang = torch.arange(n, dtype=torch.float32, device=device)[:, None] * inv[None]  # (n, hd/2)
+    ang = torch.cat([ang, ang], dim=-1)[:, None, :]                    # (n, 1, hd)
     return ang.cos(), ang.sin()
 
 
 def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
-    """Rotate channel pairs (2i, 2i+1). x: (B, H, T, hd); cos/sin: (T, hd/2)."""
-    x1, x2 = x[..., 0::2].float(), x[..., 1::2].float()                # (B, H, T, hd/2)
-    out = torch.stack([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)  # (B, H, T, hd/2, 2)
-    return out.flatten(-2).type_as(x)                                  # (B, H, T, hd)
+    """Rotate channel pairs (i, i + hd/2) by position. x: (..., T, H, hd); cos/sin: (T, 1, hd)."""
+    x1, x2 = x.chunk(2, dim=-1)                                        # 2 x (..., T, H, hd/2)
+    rot = torch.cat([-x2, x1], dim=-1)                                 # (..., T, H, hd)
+    return torch.addcmul(x * cos.to(x.dtype), rot, sin.to(x.dtype))   # (..., T, H, hd)
 
 
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
-    """x: (B, T, D); shift/scale: (B, D)."""
-    return x * (1 + scale[:, None]) + shift[:, None]
+    """x * (1 + scale) + shift. x: (B, T, D); shift/scale: (B, D)."""
+    return torch.addcmul(shift[:, None], x, 1 + scale[:, None])       # (B, T, D)
 
 
 def mlp(d_in: int, d_hidden: int, d_out: int) -> nn.Sequential:
@@ -121,8 +123,10 @@ class SelfAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
         B, T, D = x.shape
-        q, k, v = self.qkv(x).view(B, T, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)  # 3 x (B, H, T, hd)
-        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        qkv = self.qkv(x).view(B, T, 3, self.heads, D // self.heads)   # (B, T, 3, H, hd)
+        qk = apply_rope(qkv[:, :, :2].transpose(1, 2), cos, sin)       # (B, 2, T, H, hd) q and k at once
+        q, k = qk.transpose(2, 3).unbind(1)                            # 2 x (B, H, T, hd)
+        v = qkv[:, :, 2].transpose(1, 2)                               # (B, H, T, hd)
         y = F.scaled_dot_product_attention(q, k, v)                    # (B, H, T, hd)
         return self.out(y.transpose(1, 2).reshape(B, T, D))           # (B, T, D)
 
@@ -167,9 +171,9 @@ class DiTBlock(nn.Module):
 
     def forward(self, x, c, shared, ctx, mask, cos, sin) -> torch.Tensor:
         sh1, sc1, g1, sh2, sc2, g2 = self.modulation(c, shared).unbind(1)  # 6 x (B, D)
-        x = x + g1[:, None] * self.attn(modulate(self.norm1(x), sh1, sc1), cos, sin)  # (B, T, D)
+        x = torch.addcmul(x, g1[:, None], self.attn(modulate(self.norm1(x), sh1, sc1), cos, sin))  # (B, T, D)
         x = x + self.cross(self.norm_x(x), ctx, mask)                  # (B, T, D)
-        return x + g2[:, None] * self.mlp(modulate(self.norm2(x), sh2, sc2))  # (B, T, D)
+        return torch.addcmul(x, g2[:, None], self.mlp(modulate(self.norm2(x), sh2, sc2)))  # (B, T, D)
 
 
 class DiT(nn.Module):

@@ -121,21 +121,23 @@ class TangoFluxSystem(System):
                                "TangoFlux renders at most 645 latents; request a shorter clip")
 
     @torch.no_grad()
+    def sample_latents(self, request: GenerationRequest) -> torch.Tensor:
+        """Euler sampling of one request: (1, 645, 64) latents (before the VAE)."""
+        self._check_duration(request.prompt.duration, request.prompt.id)
+        cfg = self.net.cfg
+        pair = self.conditions(request.prompt.text, request.prompt.duration)
+        x = torch.randn(1, cfg.audio_seq_len, cfg.in_channels,
+                        generator=torch_generator(request.seed))                # (1, 645, 64) noise
+        ts = self.sigmas(int(self.params["steps"]))
+        for i in range(len(ts) - 1):
+            v = self.guided_velocity(x, ts[i], pair, float(self.params["cfg"]))
+            x = x + (ts[i + 1] - ts[i]) * v                                      # Euler, float32
+        return x
+
+    @torch.no_grad()
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
         self.load()
-        out = []
-        for r in requests:
-            self._check_duration(r.prompt.duration, r.prompt.id)
-            cfg = self.net.cfg
-            pair = self.conditions(r.prompt.text, r.prompt.duration)
-            x = torch.randn(1, cfg.audio_seq_len, cfg.in_channels,
-                            generator=torch_generator(r.seed))              # (1, 645, 64) noise
-            ts = self.sigmas(int(self.params["steps"]))
-            for i in range(len(ts) - 1):
-                v = self.guided_velocity(x, ts[i], pair, float(self.params["cfg"]))
-                x = x + (ts[i + 1] - ts[i]) * v                              # Euler, float32
-            out.append(self._decode(x, r.prompt.duration))
-        return out
+        return [self._decode(self.sample_latents(r), r.prompt.duration) for r in requests]
 
     def _decode(self, latents: torch.Tensor, seconds: float) -> Audio:
         wave = self._m.vae.decode(latents.transpose(1, 2)).sample[0]        # (2, N*2048) @ 44.1 kHz

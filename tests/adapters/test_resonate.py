@@ -147,7 +147,7 @@ def original_src(tmp_path_factory):
         pytest.skip("original Resonate checkout not available (set SABENCH_RESONATE_SRC)")
     dest = tmp_path_factory.mktemp("rs_orig")
     archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "resonate/model",
-                              "resonate/ext/rotary_embeddings.py"], capture_output=True, check=True)
+                              "resonate/ext"], capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     return dest
 
@@ -282,3 +282,48 @@ def test_mel_vae_and_bigvgan_parity_with_original(original_src):
     with torch.no_grad():
         ref, got = orig(x), ours(x)
     assert got.shape == (1, 1, 6 * 512) and (got - ref).abs().max() <= 1e-5 * ref.abs().max()
+
+
+def test_published_file_path_roundtrip(weights_dir):
+    """Files written in the published layouts (plain .pth with raw EDM2 weights,
+    {"generator": weight_g/weight_v pairs} + config.json, a local flan-t5 folder) load through
+    the strict published path and reproduce the model built in memory."""
+    import copy
+    import json
+
+    from systems.adapterkit import seeded_construction
+    from systems.resonate import decoder, loading
+    from systems.resonate.adapter import ResonateSystem
+    from systems.resonate.melvae import TINY as VT, MelVAE
+    from systems.resonate.network import TINY
+
+    ref, voc = loading.build_tiny(0), decoder.tiny(0).vocoder
+    with seeded_construction(5):
+        raw_vae = MelVAE(VT)                                 # un-normalised, as stored on disk
+    (weights_dir / "resonate").mkdir()
+    torch.save(dict(ref.net.state_dict()), weights_dir / "resonate" / "Resonate_GRPO.pth")
+    torch.save(dict(raw_vae.state_dict()), weights_dir / decoder.VAE_FILE)
+    voc_dir = weights_dir / decoder.VOCODER_DIR
+    voc_dir.mkdir()
+    (voc_dir / "config.json").write_text(json.dumps(decoder.TINY_VOCODER))
+    gen_state = {}
+    for k, v in voc.state_dict().items():                   # convs stored as weight_g / weight_v
+        if k.endswith(".weight") and v.ndim == 3:
+            norm = torch.linalg.vector_norm(v, dim=[1, 2], keepdim=True)
+            gen_state[k[:-7] + ".weight_g"], gen_state[k[:-7] + ".weight_v"] = norm, 2.0 * v
+        else:
+            gen_state[k] = v
+    torch.save({"generator": gen_state}, voc_dir / "bigvgan_generator.pt")
+    ref.text.model.save_pretrained(str(weights_dir / "flan-t5-large"))
+    ref.text.tokenizer.save_pretrained(str(weights_dir / "flan-t5-large"))
+
+    s = ResonateSystem(steps=3)
+    s._m, s._decoder = loading.load_published(None, "grpo", cfg=TINY), decoder.published(None, VT)
+    t = ResonateSystem(variant="tiny", steps=3)
+    t._m, t._decoder = ref, decoder.MelDecoder(copy.deepcopy(raw_vae).fold(), voc)
+    r = gen("a dog barks", 9, 0.3)
+    # same weights via files vs in memory; tolerance: ulp-level float32 differences
+    np.testing.assert_allclose(s.generate([r])[0].samples, t.generate([r])[0].samples, atol=1e-5)
+    assert len(s.info.checkpoint_sha256) == 64
+    with pytest.raises(WeightsError, match="Resonate_PT.pth"):
+        loading.load_published(None, "pt", cfg=TINY)

@@ -17,7 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import tokfiles  # noqa: E402
+from backbone_testkit import build_seeded  # noqa: E402
+import backbone_testkit as testkit  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -28,19 +29,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
-
-
-def build_seeded(factory, seed: int = 0):
-    """Construct a module under a seeded, forked torch RNG (test-only; restores the state)."""
-    import torch
-
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return factory()
-
-
-def noise(n: int, seed: int, scale: float = 0.1) -> np.ndarray:
-    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(np.float32)
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +62,7 @@ def laion_weights(tmp_path_factory) -> Path:
     from harness.backbones.laion_clap import CHECKPOINTS, _build_module
 
     root = tmp_path_factory.mktemp("weights_laion")
-    tokfiles.write_laion_tokenizers(root)
+    testkit.write_laion_tokenizers(root)
     for name in ("630k-audioset-best", "630k-audioset-fusion-best"):
         ck = CHECKPOINTS[name]
         clap = build_seeded(lambda: _build_module(ck, root / "laion_clap" / "tokenizers", "cpu"))
@@ -93,7 +81,7 @@ def msclap_weights(tmp_path_factory) -> Path:
     from harness.backbones.ms_clap import build_model
 
     root = tmp_path_factory.mktemp("weights_msclap")
-    tokfiles.write_gpt2(root / "ms_clap" / "gpt2")
+    testkit.write_gpt2(root / "ms_clap" / "gpt2")
     model = build_seeded(lambda: build_model(root / "ms_clap" / "gpt2"))
     torch.save({"model": model.state_dict()}, root / "ms_clap" / "CLAP_weights_2023.pth")
     return root

@@ -8,7 +8,7 @@ import pytest
 from harness.backbones.aesthetics import AXES, AudioboxAesthetics
 from harness.errors import WeightsError
 
-from conftest import noise
+from backbone_testkit import noise
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 from harness.backbones.laion_clap import CHECKPOINTS, MAX_LEN, LaionClap
 from harness.errors import WeightsError
 
-from conftest import noise
+from backbone_testkit import noise
 
 pytestmark = pytest.mark.slow
 
@@ -93,7 +93,7 @@ def test_numpy_scalars_need_the_documented_safe_globals(laion_weights):
 def test_htsat_base_checkpoint(laion_weights, tmp_path):
     import torch
 
-    from conftest import build_seeded
+    from backbone_testkit import build_seeded
     from harness.backbones.laion_clap import _build_module
 
     ck = CHECKPOINTS["music_speech_audioset_epoch_15_esc_89.98"]

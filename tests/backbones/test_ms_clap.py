@@ -9,7 +9,7 @@ import pytest
 from harness.backbones.ms_clap import CLIP, MsClap, fit_7s
 from harness.errors import WeightsError
 
-from conftest import noise
+from backbone_testkit import noise
 
 pytestmark = pytest.mark.slow
 

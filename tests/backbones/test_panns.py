@@ -10,7 +10,7 @@ import pytest
 from harness.backbones.panns import VARIANTS, PannsCnn14
 from harness.errors import WeightsError
 
-from conftest import noise
+from backbone_testkit import noise
 
 pytestmark = pytest.mark.slow
 

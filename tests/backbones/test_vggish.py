@@ -9,7 +9,7 @@ import pytest
 from harness.backbones import vggish as V
 from harness.errors import WeightsError
 
-from conftest import noise
+from backbone_testkit import noise
 
 
 def test_example_count_and_silence():
@@ -57,6 +57,7 @@ def _functional_vggish(state, x):
     return F.linear(h, state["embeddings.4.weight"], state["embeddings.4.bias"])
 
 
+@pytest.mark.slow
 def test_real_loading_shapes_and_independent_forward(vggish_weights):
     import torch
 
@@ -80,6 +81,7 @@ def test_real_loading_shapes_and_independent_forward(vggish_weights):
     assert bb.info.sample_rate == 16000 and len(bb.info.checkpoint_sha256) == 64
 
 
+@pytest.mark.slow
 def test_wrong_keys_and_pickles(vggish_weights, tmp_path):
     import torch
 

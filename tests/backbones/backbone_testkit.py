@@ -1,4 +1,5 @@
-"""Tiny tokenizer and config files in the published on-disk formats, written by the tests.
+"""Test kit for the real-backbone tests: seeded construction, noise clips, and tiny tokenizer
+and config files in the published on-disk formats.
 
 Byte-level BPE (`vocab.json` + `merges.txt`, GPT-2 / RoBERTa / BART format) and WordPiece
 (`vocab.txt`, BERT format). The vocabularies are small but complete at the byte level, so any
@@ -73,3 +74,19 @@ def write_laion_tokenizers(weights: Path, layers: int = 1) -> None:
     write_roberta(root / "roberta-base", layers)
     write_bert(root / "bert-base-uncased")
     write_bart(root / "facebook-bart-base")
+
+
+def build_seeded(factory, seed: int = 0):
+    """Construct a module under a seeded, forked torch RNG (test-only; restores the state)."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return factory()
+
+
+def noise(n: int, seed: int, scale: float = 0.1):
+    """(n,) float32 Gaussian noise from an explicit seed."""
+    import numpy as np
+
+    return (np.random.default_rng(seed).standard_normal(n) * scale).astype(np.float32)
