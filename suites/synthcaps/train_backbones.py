@@ -24,7 +24,7 @@ from suites.synthcaps import evaluation as E
 from suites.synthcaps import training as T
 from suites.synthcaps.corpus import CorpusConfig, render_split
 
-FULL_STEPS = {"classifier": 600, "clap": 1200, "semantic": 600, "vae": 800, "quality": 400}
+FULL_STEPS = {"classifier": 500, "clap": 700, "semantic": 400, "vae": 500, "quality": 300}
 QUICK_STEPS = {k: 2 for k in FULL_STEPS}
 
 
@@ -33,7 +33,8 @@ def _args(argv=None):
     p.add_argument("--out", default="suites/synthcaps/checkpoints")
     p.add_argument("--quick", action="store_true", help="tiny corpus, 2 steps per stage")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (recorded)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads (recorded; 1 is fastest on a shared machine)")
     p.add_argument("--n-train", type=int, default=3000)
     p.add_argument("--n-test", type=int, default=300)
     return p.parse_args(argv)
@@ -65,8 +66,8 @@ def _train_all(train, test, stats, steps, seed, out: Path, log):
 
 def main(argv=None) -> int:
     a = _args(argv)
+    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
     torch.set_num_threads(a.threads)
-    det = torch.are_deterministic_algorithms_enabled()
     torch.use_deterministic_algorithms(True)
     try:
         t0 = time.time()
@@ -89,6 +90,7 @@ def main(argv=None) -> int:
         print(json.dumps(results, indent=1))
     finally:
         torch.use_deterministic_algorithms(det)
+        torch.set_num_threads(threads)
     return 0
 
 

@@ -35,6 +35,8 @@ class TrainData:
     """(N, S) float32."""
     text_ids: torch.Tensor
     """(N, 3, L) int64 word ids of the three caption styles (0 = pad)."""
+    mel: torch.Tensor
+    """(N, 64, T // 160) log-mel @ 100 fps (the fronts' parameter-free input, computed once)."""
 
 
 def encode_texts(texts: list[str], length: int | None = None) -> torch.Tensor:
@@ -52,7 +54,15 @@ def make_data(clips, audio: np.ndarray, labels: np.ndarray) -> TrainData:
     texts = [t for c in clips for t in (c.caption, *c.paraphrases)]
     ids = encode_texts(texts).view(len(clips), 3, -1)
     fl = torch.from_numpy(labels.astype(np.float32))
-    return TrainData(torch.from_numpy(audio), fl, fl.amax(1), ids)
+    wave = torch.from_numpy(audio)
+    return TrainData(wave, fl, fl.amax(1), ids, log_mels(wave))
+
+
+def log_mels(wave: torch.Tensor, chunk: int = 100) -> torch.Tensor:
+    """(N, T) @ 16 kHz -> (N, 64, T // 160), in chunks to bound memory."""
+    mel = LogMel()
+    with torch.no_grad():
+        return torch.cat([mel(wave[i:i + chunk]) for i in range(0, len(wave), chunk)])
 
 
 def mel_stats(audio: torch.Tensor) -> dict:
@@ -107,7 +117,7 @@ def train_classifier(d: TrainData, stats: dict, steps: int, seed: int, log=print
     kw = {"n_classes": d.clip_labels.shape[1], **stats}
     model = build(M.Classifier, seed, **kw)
     def loss(idx, step):
-        _, logits = model(d.audio[idx])
+        _, logits = model(d.mel[idx])
         return F.binary_cross_entropy_with_logits(logits, d.clip_labels[idx])
     fit(model, loss, len(d.audio), steps, 32, 2e-3, seed, log, "classifier")
     return model, {"class": "Classifier", "kwargs": kw}
@@ -117,7 +127,7 @@ def train_clap(d: TrainData, stats: dict, steps: int, seed: int, log=print):
     kw = {"vocab": len(vocabulary()), **stats}
     model = build(M.Clap, seed, **kw)
     def loss(idx, step):
-        a = model.embed_audio(d.audio[idx])
+        a = model.embed_audio(d.mel[idx])
         t = model.embed_text(_pick_text(d, idx, step, seed))
         return info_nce(a, t, model.logit_scale)
     fit(model, loss, len(d.audio), steps, 64, 2e-3, seed, log, "clap")
@@ -129,7 +139,7 @@ def train_semantic(d: TrainData, stats: dict, steps: int, seed: int, log=print):
     model = build(M.SemanticEncoder, seed, **kw)
     scale = torch.tensor(2.7)
     def loss(idx, step):
-        _, frame_logits, clip = model(d.audio[idx])                    # (B, S, T25)
+        _, frame_logits, clip = model(d.mel[idx])                    # (B, S, T25)
         labels = d.frame_labels[idx].transpose(1, 2)[..., : frame_logits.shape[-1]]
         text = F.normalize(model.text(_pick_text(d, idx, step, seed)), dim=-1)
         return (F.binary_cross_entropy_with_logits(frame_logits, labels)
@@ -162,10 +172,12 @@ def train_vae(d: TrainData, steps: int, seed: int, log=print, crop: int = 16000)
 
 
 def train_quality(d: TrainData, stats: dict, steps: int, seed: int, log=print):
+    """One seeded degradation per training clip (20 % left clean), mels computed once."""
     kw = dict(stats)
     model = build(M.QualityNet, seed, **kw)
+    x, q = degrade_batch(d.audio.numpy(), derive_seed(seed, "degrade"))
+    mel, target = log_mels(torch.from_numpy(x)), torch.from_numpy(q)
     def loss(idx, step):
-        x, q = degrade_batch(d.audio[idx].numpy(), derive_seed(seed, "degrade", step))
-        return F.mse_loss(model(torch.from_numpy(x)), torch.from_numpy(q))
+        return F.mse_loss(model(mel[idx]), target[idx])
     fit(model, loss, len(d.audio), steps, 32, 2e-3, seed, log, "quality")
     return model, {"class": "QualityNet", "kwargs": kw}

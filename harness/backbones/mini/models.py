@@ -32,7 +32,11 @@ class Block(nn.Module):
 
 
 class MelFront(nn.Module):
-    """wave (B, T) @ 16 kHz -> (B, C, T // 640) features @ 25 fps."""
+    """wave (B, T) @ 16 kHz -> (B, C, T // 640) features @ 25 fps.
+
+    A 3-D input is taken as a precomputed `LogMel` output (B, 64, T // 160); training uses
+    this to compute the (parameter-free) mel front end once per clip.
+    """
 
     def __init__(self, ch: int, blocks: int = 3, mel_mean: float = -6.0, mel_std: float = 4.0):
         super().__init__()
@@ -43,7 +47,8 @@ class MelFront(nn.Module):
         self.post = nn.Sequential(*[Block(ch, 2 ** i) for i in range(2)])
 
     def forward(self, wave):
-        m = (self.mel(wave) - self.stats[0]) / self.stats[1]          # (B, 64, T/160)
+        m = wave if wave.dim() == 3 else self.mel(wave)                # (B, 64, T/160)
+        m = (m - self.stats[0]) / self.stats[1]
         x = self.pre(F.gelu(self.inp(m)))                              # (B, C, T/160) @ 100 fps
         x = F.avg_pool1d(x, 4)                                         # (B, C, T/640) @ 25 fps
         return self.post(x)
@@ -85,7 +90,7 @@ class TextEncoder(nn.Module):
 class AudioSeqEncoder(nn.Module):
     """wave -> (B, dim): conv front, then a bidirectional GRU so temporal order is kept."""
 
-    def __init__(self, ch: int = 96, dim: int = 128, width: int = 96, **stats):
+    def __init__(self, ch: int = 64, dim: int = 128, width: int = 96, **stats):
         super().__init__()
         self.front = MelFront(ch, **stats)
         self.gru = nn.GRU(ch, width, batch_first=True, bidirectional=True)
