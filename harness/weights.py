@@ -127,10 +127,20 @@ def weights_root(override: str | os.PathLike | None = None) -> Path | None:
 
 
 def find(backbone: str, relpath: str) -> WeightFile:
-    """The registered record for (backbone, relpath); unknown entries are a programming error."""
+    """The record for (backbone, relpath).
+
+    A file not listed but inside a listed folder (e.g. `flan-t5-large/tokenizer_config.json`)
+    gets a record derived from that folder's entries (same source); anything else is a
+    programming error (KeyError).
+    """
     for wf in WEIGHT_FILES:
         if wf.relpath == relpath and wf.backbone == backbone:
             return wf
+    folder = relpath.rsplit("/", 1)[0] if "/" in relpath else None
+    for wf in WEIGHT_FILES:
+        if folder and wf.relpath.startswith(folder + "/"):
+            source = wf.published_at.split(" (")[0]
+            return WeightFile(backbone, relpath, None, "?", source, f"file of {folder}/")
     raise KeyError(f"{backbone}:{relpath} is not in harness.weights.WEIGHT_FILES")
 
 

@@ -144,7 +144,7 @@ class LaionClap(Backbone):
         from harness.hashing import sha256_array
         from harness.seeding import derive_seed
 
-        data = sys_modules("laion_clap.training.data")
+        data = _imported("laion_clap.training.data")
         if len(clip) > MAX_LEN and not self.checkpoint.fusion:
             clip = clip[:MAX_LEN]  # deterministic: first 10 s
         mode = "fusion" if self.checkpoint.fusion else "rand_trunc"
@@ -174,7 +174,8 @@ class LaionClap(Backbone):
         return emb.float().cpu().numpy()
 
 
-def sys_modules(name: str):
+def _imported(name: str):
+    """A module that `import laion_clap` already imported (e.g. its top-level `clap_module`)."""
     import sys
 
     return sys.modules[name]
@@ -189,7 +190,7 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
     from harness.backbones.offline import import_laion_clap, patched_attr, redirect_from_pretrained
 
     laion_clap = import_laion_clap(tok_root)
-    model_mod = sys_modules("clap_module.model")
+    model_mod = _imported("clap_module.model")
     config = RobertaConfig.from_json_file(str(tok_root / "roberta-base" / "config.json"))
     shim = types.SimpleNamespace(from_pretrained=lambda name, *a, **k: _roberta_from_config(name, config))
     redirect = {RobertaTokenizer: {"roberta-base": tok_root / "roberta-base"}}

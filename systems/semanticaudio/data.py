@@ -131,3 +131,53 @@ def load_shards(data_dir: str | Path) -> CachedData:
     cat = lambda k: torch.cat([_pad_to(p[k], L) if k in ("tokens", "mask") else p[k] for p in parts])  # noqa: E731
     sem = cat("semantic") if "semantic" in parts[0] else None
     return CachedData(cat("acoustic"), cat("tokens"), cat("mask").bool(), cat("glob"), sem)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+def iter_manifest(manifest: str | Path, sample_rate: int, seconds: float):
+    """(audio (N,) float32 mono @ sample_rate, caption) from a JSONL manifest of
+    {"audio": path relative to the manifest, "caption": text} rows."""
+    import json
+
+    from harness.audio import load
+    from harness.paths import resolve_under
+    from harness.records import AudioRecipe
+
+    m = Path(manifest)
+    recipe = AudioRecipe(sample_rate=sample_rate, mono="mean", length="crop", max_seconds=seconds)
+    for n, line in enumerate(m.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        if "audio" not in row or "caption" not in row:
+            raise SabenchError(f"{m}:{n}", "row needs 'audio' and 'caption'", 'write {"audio": ..., "caption": ...}')
+        yield load(resolve_under(m.parent, row["audio"], f"{m}:{n}"), recipe), str(row["caption"])
+
+
+def main(argv=None) -> None:
+    import argparse
+
+    from systems.semanticaudio.encoders import load_encoders
+
+    ap = argparse.ArgumentParser(prog="python -m systems.semanticaudio.data",
+                                 description="Encode (audio, caption) pairs once into safetensors shards.")
+    ap.add_argument("--manifest", required=True, help='JSONL: {"audio": path, "caption": text} per line')
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--encoders", default="systems.semanticaudio.real_encoders:real_encoders")
+    ap.add_argument("--weights", default=None)
+    ap.add_argument("--seconds", type=float, default=10.0, help="clip length (paper: 10 s, pad or cut)")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--shard-size", type=int, default=256)
+    a = ap.parse_args(argv)
+    from harness.paths import weights_root
+
+    root = weights_root(a.weights)
+    enc = load_encoders(a.encoders, None if root is None else str(root))
+    paths = precompute(iter_manifest(a.manifest, enc.vae.sample_rate, a.seconds), enc, a.out, a.seconds,
+                       a.batch, a.shard_size)
+    print(f"wrote {len(paths)} shards to {a.out}")
+
+
+if __name__ == "__main__":
+    main()

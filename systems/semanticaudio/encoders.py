@@ -149,6 +149,6 @@ class LinearAudioCodec(AcousticVAE, SemanticEncoder):
 
 
 def weightless_encoders(_root: str | None = None) -> Encoders:
-    """A weight-free bundle for tests/benchmarks: 200 Hz audio, 25 fps, 8-d latents, 12-d semantics."""
-    return Encoders(HashTextEncoder(16, 8), LinearAudioCodec(8, 12, semantic=True), LinearAudioCodec(8, 8),
-                    spec="systems.semanticaudio.encoders:weightless_encoders", sha256="test-encoders-v1")
+    """A weight-free bundle for tests/benchmarks: 1 kHz audio, 25 fps, 40-d latents, 12-d semantics."""
+    return Encoders(HashTextEncoder(16, 8), LinearAudioCodec(40, 12, semantic=True), LinearAudioCodec(40, 40),
+                    spec="systems.semanticaudio.encoders:weightless_encoders", sha256="weightless-encoders-v2")

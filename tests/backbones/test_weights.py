@@ -43,6 +43,13 @@ def test_require_missing_names_file_location_and_source(tmp_path):
         W.require("ms_clap", "ms_clap/CLAP_weights_2023.pth", None)
 
 
+def test_require_unlisted_file_of_a_listed_folder(tmp_path):
+    with pytest.raises(WeightsError, match="huggingface.co/google/flan-t5-large"):
+        W.require("flan-t5-large", "flan-t5-large/tokenizer_config.json", tmp_path)
+    with pytest.raises(KeyError):
+        W.require("x", "nowhere/file.bin", tmp_path)
+
+
 def test_require_present(tmp_path):
     p = tmp_path / "vggish" / "vggish-10086976.pth"
     p.parent.mkdir()

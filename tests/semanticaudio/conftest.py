@@ -33,8 +33,8 @@ def encoders():
 
 @pytest.fixture(scope="session")
 def data(encoders) -> CachedData:
-    """8 clips of 0.4 s @ 200 Hz (10 frames @ 25 fps) with captions."""
-    audio = torch.randn(len(CAPTIONS), 80, generator=torch_generator(1)) * 0.3  # (8, 80) @ 200 Hz
+    """8 clips of 0.4 s @ 1 kHz (10 frames @ 25 fps) with captions."""
+    audio = torch.randn(len(CAPTIONS), 400, generator=torch_generator(1)) * 0.3  # (8, 400) @ 1 kHz
     b = encode_batch(audio, CAPTIONS, encoders)
     return CachedData(b["acoustic"], b["tokens"], b["mask"].bool(), b["glob"], b["semantic"])
 

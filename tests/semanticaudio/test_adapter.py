@@ -39,7 +39,7 @@ def edit_requests():
             EditRequest(Prompt("e2", "a bell rings twice", source="s.wav", source_text="a dog barks"), "h", seed=6)]
 
 
-def _src(n=100, sr=200, seed=0):
+def _src(n=500, sr=1000, seed=0):
     return Audio((np.random.default_rng(seed).standard_normal((1, n)) * 0.3).astype(np.float32), sr)
 
 
@@ -52,8 +52,8 @@ def test_registered():
 def test_generate_contract_and_determinism(checkpoints, make):
     sys_ = make(checkpoints)
     out = sys_.generate(gen_requests())
-    assert [a.samples.shape for a in out] == [(1, 80), (1, 80), (1, 40)]
-    assert all(a.sample_rate == sys_.info.sample_rate == 200 and a.samples.dtype == np.float32 for a in out)
+    assert [a.samples.shape for a in out] == [(1, 400), (1, 400), (1, 200)]
+    assert all(a.sample_rate == sys_.info.sample_rate == 1000 and a.samples.dtype == np.float32 for a in out)
     again = make(checkpoints).generate(gen_requests())
     assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, again))
     assert not np.array_equal(out[0].samples, out[1].samples)
@@ -66,23 +66,23 @@ def test_edit_and_reconstruct_contract(checkpoints, make):
     sys_ = make(checkpoints)
     src = [_src(), _src(seed=1)]
     out = sys_.edit(edit_requests(), src)
-    assert [a.samples.shape for a in out] == [(1, 100), (1, 100)] and out[0].sample_rate == 200
+    assert [a.samples.shape for a in out] == [(1, 500), (1, 500)] and out[0].sample_rate == 1000
     assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, make(checkpoints).edit(edit_requests(), src)))
-    rec = sys_.reconstruct([ReconstructRequest(Prompt("r", "", reference="x.wav"), "h")], [_src(90)])
-    assert rec[0].samples.shape == (1, 90) and np.isfinite(rec[0].samples).all()
+    rec = sys_.reconstruct([ReconstructRequest(Prompt("r", "", reference="x.wav"), "h")], [_src(450)])
+    assert rec[0].samples.shape == (1, 450) and np.isfinite(rec[0].samples).all()
 
 
 def test_base_reconstruct_is_vae_round_trip(checkpoints):
     """The weightless codec is orthogonal (dim == hop), so its round trip is exact to float error."""
-    src = _src(96)
+    src = _src(480)
     rec = base(checkpoints).reconstruct([ReconstructRequest(Prompt("r", ""), "h")], [src])[0]
     assert np.abs(rec.samples - src.samples).max() < 1e-5
 
 
 def test_edit_resamples_and_downmixes_input(checkpoints):
-    stereo = Audio(np.stack([_src(200, 400).samples[0]] * 2), 400)
+    stereo = Audio(np.stack([_src(1000, 2000).samples[0]] * 2), 2000)
     out = sa(checkpoints).edit(edit_requests()[:1], [stereo])
-    assert out[0].samples.shape == (1, 100) and out[0].sample_rate == 200
+    assert out[0].samples.shape == (1, 500) and out[0].sample_rate == 1000
 
 
 def test_info_records_checkpoint_and_knobs(checkpoints):
@@ -114,5 +114,5 @@ def test_cfg_one_synthesis_matches_pipeline_conditional(checkpoints):
     s = pipe.planner.sample(cond, 2 * 5, 6, 4.5, row_generators([1], "planner"))
     cond.frames = s
     z = pipe.synth.sample(cond, 10, 4, 1.0, row_generators([1], "synthesizer"))
-    ref = pipe.enc.vae.decode(z)[:, :80]
+    ref = pipe.enc.vae.decode(z)[:, :400]
     assert torch.equal(torch.from_numpy(out), ref)

@@ -9,8 +9,8 @@ from harness.seeding import torch_generator
 from systems.flowedit import FlowEditConfig, flowedit
 
 
-
 def v_fn(x, t, cond, cfg):
+    """A simple nonlinear conditional field with CFG folded in (cond None = null)."""
     c = 0.0 if cond is None else cond
     return torch.tanh(x) * (1 + cfg * c) + t * c
 

@@ -93,13 +93,13 @@ def test_planner_targets_come_from_frozen_head(data):
 
 def test_precompute_shards_round_trip(encoders, tmp_path):
     g = torch_generator(4)
-    pairs = [((torch.randn(60 + 10 * i, generator=g) * 0.2).numpy(), c) for i, c in enumerate(CAPTIONS)]
+    pairs = [((torch.randn(300 + 50 * i, generator=g) * 0.2).numpy(), c) for i, c in enumerate(CAPTIONS)]
     paths = precompute(pairs, encoders, tmp_path / "shards", seconds=0.4, batch=3, shard_size=4)
     assert len(paths) == 2
     data = load_shards(tmp_path / "shards")
-    assert data.acoustic.shape == (8, 10, 8) and data.semantic.shape == (8, 10, 12)
-    a = torch.zeros(80)
-    a[:60] = torch.from_numpy(pairs[0][0])
+    assert data.acoustic.shape == (8, 10, 40) and data.semantic.shape == (8, 10, 12)
+    a = torch.zeros(400)
+    a[:300] = torch.from_numpy(pairs[0][0])
     direct = encode_batch(a[None], [CAPTIONS[0]], encoders)
     assert torch.equal(data.acoustic[0], direct["acoustic"][0])
     L = direct["tokens"].shape[1]
@@ -121,3 +121,46 @@ def test_cli_trains_and_resumes(encoders, tmp_path, data):
     main(["--stage", "synthesizer", "--out", str(tmp_path / "s2"), "--resume", str(tmp_path / "s")]
          + common[:-8] + ["--steps", "3", "--batch-size", "4", "--log-every", "0", "--warmup", "1"])
     assert checkpoint.read_config(tmp_path / "s2")["step"] == 3
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_with_torchrun(data, tmp_path):
+    """torchrun (gloo, CPU) over the CLI: both ranks step in lockstep; rank 0 writes the checkpoint."""
+    import os
+    import subprocess
+    import sys
+
+    from safetensors.torch import save_file
+
+    (tmp_path / "d").mkdir()
+    save_file({"acoustic": data.acoustic, "semantic": data.semantic, "tokens": data.tokens,
+               "mask": data.mask.to(torch.uint8), "glob": data.glob}, str(tmp_path / "d" / "shard-00000.safetensors"))
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", "29731",
+           "-m", "systems.semanticaudio.train", "--stage", "base", "--data", str(tmp_path / "d"),
+           "--out", str(tmp_path / "ddp"), "--preset", "tiny", "--steps", "3", "--batch-size", "2",
+           "--log-every", "1", "--warmup", "1", "--device", "cpu"]
+    res = subprocess.run(cmd, cwd=str(os.getcwd()), env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert checkpoint.read_config(tmp_path / "ddp")["step"] == 3
+    assert res.stdout.count("step 3 loss") == 1            # only rank 0 logs
+
+
+def test_precompute_cli_from_manifest(tmp_path):
+    """WAV files + JSONL manifest -> shards, through harness.audio (crop/pad to --seconds)."""
+    import numpy as np
+
+    from harness.audio import write
+    from harness.records import Audio
+    from systems.semanticaudio.data import main as data_main
+
+    rng = np.random.default_rng(0)
+    rows = []
+    for i, cap in enumerate(CAPTIONS[:3]):
+        write(tmp_path / f"c{i}.wav", Audio((rng.standard_normal((1, 250 + 150 * i)) * 0.2).astype(np.float32), 1000))
+        rows.append(json.dumps({"audio": f"c{i}.wav", "caption": cap}))
+    (tmp_path / "m.jsonl").write_text("\n".join(rows))
+    data_main(["--manifest", str(tmp_path / "m.jsonl"), "--out", str(tmp_path / "sh"), "--seconds", "0.4",
+               "--encoders", "systems.semanticaudio.encoders:weightless_encoders"])
+    d = load_shards(tmp_path / "sh")
+    assert d.acoustic.shape == (3, 10, 40) and d.semantic.shape == (3, 10, 12) and d.glob.shape == (3, 8)
