@@ -113,11 +113,17 @@ def _pick_text(d: TrainData, idx: np.ndarray, step: int, seed: int) -> torch.Ten
     return ids[:, : int((ids > 0).sum(1).max())]
 
 
+def gain_augment(mel: torch.Tensor, step: int, seed: int, db: float = 6.0) -> torch.Tensor:
+    """Random per-clip gain of +-`db` dB applied to log-mel power (seeded by step)."""
+    r = numpy_rng(derive_seed(seed, "gain", step)).uniform(-db, db, (mel.shape[0], 1, 1))
+    return mel + torch.from_numpy(r * np.log(10.0) / 10.0).float()
+
+
 def train_classifier(d: TrainData, stats: dict, steps: int, seed: int, log=print):
     kw = {"n_classes": d.clip_labels.shape[1], **stats}
     model = build(M.Classifier, seed, **kw)
     def loss(idx, step):
-        _, logits = model(d.mel[idx])
+        _, logits = model(gain_augment(d.mel[idx], step, seed))
         return F.binary_cross_entropy_with_logits(logits, d.clip_labels[idx])
     fit(model, loss, len(d.audio), steps, 32, 2e-3, seed, log, "classifier")
     return model, {"class": "Classifier", "kwargs": kw}
@@ -139,7 +145,7 @@ def train_semantic(d: TrainData, stats: dict, steps: int, seed: int, log=print):
     model = build(M.SemanticEncoder, seed, **kw)
     scale = torch.tensor(2.7)
     def loss(idx, step):
-        _, frame_logits, clip = model(d.mel[idx])                    # (B, S, T25)
+        _, frame_logits, clip = model(gain_augment(d.mel[idx], step, seed))                    # (B, S, T25)
         labels = d.frame_labels[idx].transpose(1, 2)[..., : frame_logits.shape[-1]]
         text = F.normalize(model.text(_pick_text(d, idx, step, seed)), dim=-1)
         return (F.binary_cross_entropy_with_logits(frame_logits, labels)
