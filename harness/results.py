@@ -53,12 +53,12 @@ BUSY_TIMEOUT_MS = 60_000
 
 
 def make_run_id(suite: str, suite_version: str, system: SystemInfo, metrics: Sequence[MetricInfo],
-                seed: int, replicates: int, limit: int | None) -> str:
+                seed: int, replicates: int, limit: int | None, preset: str = "sabench") -> str:
     """Deterministic run id: a resumed run with the same inputs reuses its id."""
     return sha256_json({
         "suite": suite, "suite_version": suite_version, "system": system.fingerprint(),
         "metrics": [asdict(m) for m in metrics], "seed": seed, "replicates": replicates,
-        "limit": limit, "schema": SCHEMA_VERSION,
+        "limit": limit, "preset": preset, "schema": SCHEMA_VERSION,
     })[:20]
 
 

@@ -89,7 +89,7 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     metrics = build_metrics(spec)
     info = system.info
     run_id = make_run_id(spec.name, spec.version, info, [m.info for m in metrics], spec.seed,
-                         spec.replicates, limit)
+                         spec.replicates, limit, spec.preset)
     results.begin_run(run_id, spec.name, spec.version, spec.profile, info, [m.info for m in metrics])
     failures = Failures(keep_going)
     try:
@@ -98,8 +98,9 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         items = eval_items(spec, prompts, samples)
         if context is None:
             from harness.context import RunContext
+            from harness.metrics.presets import backbone_args
 
-            context = RunContext(spec.profile)
+            context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset))
         outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
     except BaseException:
         results.put_failures(run_id, failures.items)  # nothing computed is lost

@@ -32,7 +32,7 @@ TASKS = ("generate", "edit", "reconstruct")
 PROFILES = ("mini", "real")
 _REQUIRED = ("name", "version", "task", "profile", "loader")
 _OPTIONAL = ("description", "loader_args", "metrics", "seed", "replicates", "duration",
-             "batch_size", "reference")
+             "batch_size", "reference", "preset")
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,8 @@ class SuiteSpec:
     description: str = ""
     reference: str | None = None
     """Free text: how references are found (informational)."""
+    preset: str = "sabench"
+    """Metric-convention preset (`harness.metrics.presets`): backbone recipes and checkpoints."""
     source_file: str = field(default="", compare=False)
     """The YAML file this spec was loaded from (not part of its identity)."""
 
@@ -184,6 +186,11 @@ def spec_from_dict(data: dict[str, Any], where: str = "<suite>") -> SuiteSpec:
     duration = data.get("duration")
     if duration is not None and (not isinstance(duration, (int, float)) or duration <= 0):
         raise SabenchError(where, f"duration {duration!r} must be a positive number of seconds", "fix 'duration:'")
+    preset = str(data.get("preset", "sabench"))
+    from harness.metrics.presets import PRESETS
+
+    if preset not in PRESETS:
+        raise SabenchError(where, f"unknown preset {preset!r}", f"use one of: {', '.join(sorted(PRESETS))}")
     return SuiteSpec(
         name=str(data["name"]), version=str(data["version"]), task=data["task"],
         profile=data["profile"], loader=str(data["loader"]), loader_args=freeze(loader_args),
@@ -191,7 +198,7 @@ def spec_from_dict(data: dict[str, Any], where: str = "<suite>") -> SuiteSpec:
         replicates=replicates, duration=None if duration is None else float(duration),
         batch_size=None if batch_size is None else _int(batch_size, "batch_size", where, minimum=1),
         description=str(data.get("description") or ""), reference=data.get("reference"),
-        source_file=where)
+        preset=preset, source_file=where)
 
 
 def _int(value: Any, key: str, where: str, minimum: int | None = None) -> int:

@@ -7,8 +7,8 @@ Checkpoint layout (a folder written by `systems.semanticaudio.train`):
     <checkpoint>/base/{model.safetensors, config.json}            Base Model (or the folder itself)
 
 Default `checkpoint`: profile "real" -> `<weights>/semanticaudio/<variant>-d<d>` (base:
-`<weights>/semanticaudio/base`); profile "mini" -> `suites/mini/checkpoints/semanticaudio/...`
-(same names). Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
+`<weights>/semanticaudio/base`); profile "mini" -> `suites/synthcaps/checkpoints/systems/...`
+(same names; every file is sha256-checked against that folder's manifest.json before loading). Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
 else the real encoders (`systems.semanticaudio.real_encoders:real_encoders`) under the
 weights directory. Outputs are mono `Audio` at the VAE's rate (48 kHz for DAC-VAE).
 """
@@ -32,7 +32,7 @@ from systems.semanticaudio.encoders import Encoders, load_encoders
 from systems.semanticaudio.pipeline import InferenceConfig, SemanticAudioPipeline
 
 REAL_ENCODERS = "systems.semanticaudio.real_encoders:real_encoders"
-MINI_ROOT = REPO_ROOT / "suites" / "mini" / "checkpoints" / "semanticaudio"
+MINI_ROOT = REPO_ROOT / "suites" / "synthcaps" / "checkpoints" / "systems"
 EDIT_KEYS = {"edit_steps": "steps", "edit_n_max": "n_max", "edit_n_min": "n_min", "edit_n_avg": "n_avg",
              "edit_src_cfg": "src_cfg", "edit_tar_cfg": "tar_cfg"}
 
@@ -64,6 +64,9 @@ class _FlowSystem(System):
         if self.params["checkpoint"]:
             return Path(self.params["checkpoint"]).expanduser()
         if self.params["profile"] == "mini":
+            from suites.synthcaps.system_checkpoints import verify
+
+            verify(MINI_ROOT / leaf)                                # sha256 manifest, before loading
             return MINI_ROOT / leaf
         root = weights_root(self.params["weights"])
         if root is None:

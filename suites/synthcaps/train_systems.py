@@ -1,0 +1,150 @@
+"""Train the mini SemanticAudio systems and the mini Base Model on SynthCaps train, with the
+same `systems.semanticaudio.train.Trainer` that trains the full-size models.
+
+    python -m suites.synthcaps.train_systems --out suites/synthcaps/checkpoints/systems
+    python -m suites.synthcaps.train_systems --out /tmp/sys --quick      # a few steps each
+
+Stages (docs/semanticaudio.md): for each head (mlp d16, mlp d64, rawpe d64) the synthesizer +
+head, then the planner on the frozen head's targets; then the Base Model. Data: the first
+`n_train` SynthCaps train clips (4 s, 100 latent frames), each paired with its three captions
+(canonical + two paraphrases: 3 rows per clip, same audio), encoded once by the mini encoders
+(`suites.synthcaps.mini_encoders`). Deterministic: corpus, init, data order and noise all
+derive from `--seed` (same thread count -> identical weights). The optimizer state is not
+kept (the committed folder holds weights + config only); `training.json` records sizes,
+steps, seconds per step and loss summaries; `manifest.json` the sha256 of every file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from harness.seeding import derive_seed
+from systems.semanticaudio.data import CachedData
+from systems.semanticaudio.encoders import Encoders
+from systems.semanticaudio.model import frozen_head
+from systems.semanticaudio.train import Trainer, TrainConfig
+from suites.synthcaps.mini_encoders import SPEC, mini_encoders
+from suites.synthcaps.system_checkpoints import write_manifest
+
+VARIANTS = (("mlp", 16), ("mlp", 64), ("rawpe", 64))
+"""(variant, d) of the committed SemanticAudio systems (rawPE: d = the semantic width)."""
+DIT = {"width": 128, "depth": 3, "heads": 4, "mlp_ratio": 2.0, "adaln": "single"}
+"""DiT size of every mini system (about 0.6 M parameters; see training.json)."""
+
+
+@dataclass(frozen=True)
+class MiniPlan:
+    """Every knob that changes the trained weights (recorded in training.json)."""
+
+    n_train: int = 1500
+    steps: dict = field(default_factory=lambda: {"synthesizer": 700, "planner": 700, "base": 900})
+    batch_size: int = 32
+    lr: float = 1e-3
+    warmup: int = 50
+    seed: int = 0
+    duration: float = 4.0
+    dit: dict = field(default_factory=lambda: dict(DIT))
+    variants: tuple = VARIANTS
+
+
+QUICK = MiniPlan(n_train=12, steps={"synthesizer": 3, "planner": 3, "base": 3}, batch_size=4, warmup=1,
+                 variants=(("mlp", 16),))
+
+
+def encode_corpus(enc: Encoders, n: int, seed: int, duration: float, chunk: int = 50) -> CachedData:
+    """SynthCaps train clips -> CachedData with 3 caption rows per clip."""
+    from suites.synthcaps.corpus import CorpusConfig, render_split
+
+    cfg = CorpusConfig(seed=seed, duration=duration, n_train=max(n, 1))
+    clips, audio, _ = render_split(cfg, "train", n)                     # audio (N, T) @ 16 kHz
+    wave = torch.from_numpy(audio)
+    acoustic = torch.cat([enc.vae.encode(wave[i:i + chunk]) for i in range(0, len(wave), chunk)])   # (N, F, 32)
+    semantic = torch.cat([enc.semantic.encode(wave[i:i + chunk]) for i in range(0, len(wave), chunk)])  # (N, F, 64)
+    texts = [t for c in clips for t in (c.caption, *c.paraphrases)[:3]]
+    per = len(texts) // len(clips)
+    feats = enc.text.encode(texts)                                      # tokens (3N, L, 192)
+    rep = torch.arange(len(clips)).repeat_interleave(per)               # row -> clip
+    return CachedData(acoustic=acoustic[rep], tokens=feats.tokens, mask=feats.mask, glob=feats.glob,
+                      semantic=semantic[rep])
+
+
+def _run(cfg: TrainConfig, data: CachedData, head=None, log=print) -> tuple[Trainer, dict]:
+    t0 = time.time()
+    trainer = Trainer(cfg, data, head)
+    losses = trainer.train(log=log)
+    k = max(1, len(losses) // 10)
+    n_params = sum(p.numel() for p in trainer.model.parameters())
+    summary = {"steps": len(losses), "params": n_params, "seconds": round(time.time() - t0, 1),
+               "s_per_step": round((time.time() - t0) / max(1, len(losses)), 4),
+               "loss_first_10pct": round(sum(losses[:k]) / k, 4), "loss_last_10pct": round(sum(losses[-k:]) / k, 4)}
+    return trainer, summary
+
+
+def _save(trainer: Trainer, path: Path) -> None:
+    trainer.save(path)
+    (path / "optimizer.pt").unlink(missing_ok=True)                    # weights + config only
+
+
+def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
+    """Train every stage of `plan` into `out`; returns the training record (also written)."""
+    out.mkdir(parents=True, exist_ok=True)
+    enc = enc or mini_encoders()
+    t0 = time.time()
+    data = encode_corpus(enc, plan.n_train, plan.seed, plan.duration)
+    log(f"data: {data.describe()} in {time.time() - t0:.1f} s")
+    seed = derive_seed(plan.seed, "mini-systems")
+    common = dict(preset="mini", dit=dict(plan.dit), batch_size=plan.batch_size, lr=plan.lr, warmup=plan.warmup,
+                  decay_steps=(), seed=seed, encoders=SPEC, log_every=100, save_every=0)
+    record = {"plan": {**plan.__dict__, "variants": [list(v) for v in plan.variants]},
+              "data": data.describe(), "encoders": SPEC, "encoders_sha256": enc.sha256,
+              "threads": torch.get_num_threads(), "stages": {}}
+    for variant, d in plan.variants:
+        name = f"{variant}-d{d}"
+        synth, s = _run(TrainConfig(stage="synthesizer", variant=variant, d=d,
+                                    steps=plan.steps["synthesizer"], **common), data, log=log)
+        _save(synth, out / name / "synthesizer")
+        record["stages"][f"{name}/synthesizer"] = s
+        log(f"{name}/synthesizer: {s}")
+        planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"], **common),
+                          data, head=frozen_head(synth.model), log=log)
+        _save(planner, out / name / "planner")
+        record["stages"][f"{name}/planner"] = s
+        log(f"{name}/planner: {s}")
+    base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], **common), data, log=log)
+    _save(base, out / "base")
+    record["stages"]["base"] = s
+    log(f"base: {s}")
+    record["total_seconds"] = round(time.time() - t0, 1)
+    write_manifest(out)
+    (out / "training.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    return record
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="suites/synthcaps/checkpoints/systems")
+    ap.add_argument("--quick", action="store_true", help="12 clips, 3 steps per stage, one head")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (recorded)")
+    ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (recorded)")
+    a = ap.parse_args(argv)
+    base = QUICK if a.quick else MiniPlan()
+    steps = {k: max(1, int(round(v * a.steps_scale))) for k, v in base.steps.items()}
+    plan = MiniPlan(**{**base.__dict__, "seed": a.seed, "steps": steps})
+    threads = torch.get_num_threads()
+    torch.set_num_threads(a.threads)
+    try:
+        train_all(plan, Path(a.out))
+    finally:
+        torch.set_num_threads(threads)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
