@@ -5,6 +5,7 @@
     sabench generate --suite ttabench --system sine --to outputs/sine/
     sabench score --suite ttabench --path outputs/sine/        # pre-generated files, by id
     sabench report | list [kind] | doctor | gate ...
+    sabench mini train [--quick]              # rebuild the mini world (corpus, backbones, systems)
 
 Systems are given as `name` or `name:key=value,key=value` (values parsed as YAML scalars).
 Every import beyond argparse happens inside a command, so `sabench --help` and
@@ -23,7 +24,7 @@ from typing import Any
 
 from harness.errors import SabenchError
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
 MINI_DEFAULT = "mini_default.yaml"
 """In `suites/`: the systems of the default (no-argument) mini leaderboard."""
 
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     doc = sub.add_parser("doctor", parents=[common], help="versions, weights files and data folders")
     doc.add_argument("--no-hash", action="store_true", help="check presence only (skip sha256 of large files)")
     sub.add_parser("gate", help="CI gate on results (options go to reports.gate: --baseline, --run ...)")
+    mini = sub.add_parser("mini", help="the mini world: `sabench mini train` rebuilds corpus, backbones and "
+                          "systems (options go to suites.synthcaps.train_all)")
+    mini.add_argument("action", choices=("train",))
     return parser
 
 
@@ -108,12 +112,13 @@ def _data_root(args: argparse.Namespace) -> Path | None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     suites, systems = args.suite, args.system
-    if not suites and not systems:
+    default = not suites and not systems
+    if default:
         suites, systems = default_job()
     elif not suites or not systems:
         raise SabenchError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
                            "add the missing option, e.g. --suite NAME --system NAME")
-    results = _evaluate(args, suites, [make_system(s) for s in systems])
+    results = _evaluate(args, suites, [make_system(s) for s in systems], skip_incapable=default)
     _print_summary(results)
     if not args.no_report:
         _build_report(args, quiet_missing=True, runs=results)
@@ -151,7 +156,10 @@ def default_job() -> tuple[list[str], list[str]]:
     return suites, systems
 
 
-def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any]) -> list[Any]:
+def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any],
+              skip_incapable: bool = False) -> list[Any]:
+    """Every suite x system; with `skip_incapable` (the default mini job) a system that cannot
+    do a suite's task is skipped for that suite (noted) instead of failing the run."""
     from harness.progress import note
     from harness.results import ResultsStore
     from harness.runner import run_suite
@@ -163,6 +171,9 @@ def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any]) -
     results = []
     for spec in specs:
         for system in systems:
+            if skip_incapable and spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
+                note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
+                continue
             note(f"run {spec.name} x {system.name}", show=not args.quiet)
             results.append(run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
                                      limit=args.limit, progress=not args.quiet, data_root=_data_root(args)))
@@ -291,11 +302,17 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return int(gate.main(args.rest) or 0)
 
 
-PASS_THROUGH = ("report", "gate")
+def cmd_mini(args: argparse.Namespace) -> int:
+    from suites.synthcaps import train_all
+
+    return int(train_all.main(args.rest) or 0)
+
+
+PASS_THROUGH = ("report", "gate", "mini")
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
 
 HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
-            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate}
+            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini}
 
 
 def main(argv: list[str] | None = None) -> int:

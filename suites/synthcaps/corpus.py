@@ -17,7 +17,7 @@ from suites.synthcaps.render import Rendered, render
 from suites.synthcaps.scene import Scene, sample_scene
 
 SPLITS = ("train", "test", "reconstruction")
-SCHEMA = "synthcaps-1"
+SCHEMA = "synthcaps-2"
 """Bump when the generator changes so cached audio is not reused across versions."""
 
 

@@ -4,8 +4,10 @@
 
 Each event uses only its own seed, so two scenes that share an event render it to the same
 samples. Labels (25 fps, one column per source in `SOURCE_NAMES` order) mark a frame active
-where that event's own dry signal (after loudness and distance, before the room) has an RMS
-above max(peak_rms_dB - 25 dB, -60 dBFS) in that frame. No normalisation is applied to the
+where that event's own dry signal (after loudness and distance, before the room) has an
+envelope above max(peak envelope - 25 dB, -60 dBFS); the envelope is the frame power
+averaged over a centred 3-frame (120 ms) window, so a 10 ms click (a clock tick) is one
+120 ms event rather than a single 40 ms frame. No normalisation is applied to the
 mix (it would couple events); levels are chosen so peaks stay below 1.0 (checked in tests).
 """
 
@@ -68,9 +70,16 @@ def frame_rms_db(x: np.ndarray) -> np.ndarray:
     return 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
 
 
+def envelope_db(x: np.ndarray) -> np.ndarray:
+    """(F,) dB: frame power smoothed by a centred 3-frame moving average (120 ms)."""
+    p = 10 ** (frame_rms_db(x) / 10)
+    smooth = np.convolve(np.pad(p, 1), np.ones(3) / 3, mode="valid")   # (F,)
+    return 10 * np.log10(smooth + 1e-12)
+
+
 def event_activity(x: np.ndarray) -> np.ndarray:
-    """(F,) bool: frames where the event's own dry signal is above the label threshold."""
-    db = frame_rms_db(x)
+    """(F,) bool: frames where the event's own envelope is above the label threshold."""
+    db = envelope_db(x)
     return db > max(float(db.max()) + LABEL_REL_DB, LABEL_FLOOR_DB)
 
 

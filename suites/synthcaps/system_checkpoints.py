@@ -7,7 +7,7 @@ Layout (`suites/synthcaps/checkpoints/systems/`, written by `suites.synthcaps.tr
     rawpe-d64/{synthesizer,planner}/...        (rawPE: d = the semantic width, 64)
     base/{model.safetensors,config.json}
     manifest.json        relative path -> sha256 of every file above
-    training.json        sizes, steps, s/step and loss summaries of every stage
+    training-<parts>.json  sizes, steps, s/step and loss summaries (one file per training run)
 
 `verify(folder)` checks every file under `folder` that the manifest lists (a missing file or
 a hash mismatch raises `WeightsError` naming the file and the retrain command); the
@@ -32,7 +32,7 @@ def write_manifest(root: str | Path) -> dict[str, str]:
     """Hash every checkpoint file under `root` (not the manifest itself) into manifest.json."""
     root = Path(root)
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST
-                   and p.suffix in (".safetensors", ".json") and p.name != "training.json")
+                   and p.suffix in (".safetensors", ".json") and not p.name.startswith("training"))
     manifest = {p.relative_to(root).as_posix(): sha256_file(p) for p in files}
     (root / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
     return manifest

@@ -24,7 +24,7 @@ from suites.synthcaps import evaluation as E
 from suites.synthcaps import training as T
 from suites.synthcaps.corpus import CorpusConfig, render_split
 
-FULL_STEPS = {"classifier": 500, "clap": 700, "semantic": 400, "vae": 500, "quality": 300}
+FULL_STEPS = {"classifier": 600, "clap": 500, "semantic": 600, "vae": 800, "quality": 500}
 QUICK_STEPS = {k: 2 for k in FULL_STEPS}
 
 

@@ -34,8 +34,9 @@ from suites.synthcaps.system_checkpoints import write_manifest
 
 VARIANTS = (("mlp", 16), ("mlp", 64), ("rawpe", 64))
 """(variant, d) of the committed SemanticAudio systems (rawPE: d = the semantic width)."""
-DIT = {"width": 128, "depth": 3, "heads": 4, "mlp_ratio": 2.0, "adaln": "single"}
-"""DiT size of every mini system (about 0.6 M parameters; see training.json)."""
+DIT = {"width": 96, "depth": 3, "heads": 4, "mlp_ratio": 2.0, "adaln": "single"}
+"""DiT size of every mini system (0.53 M parameters for a synthesizer: 7 models + the backbones
+stay under the 25 MB budget of committed mini checkpoints; see training.json)."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class MiniPlan:
     """Every knob that changes the trained weights (recorded in training.json)."""
 
     n_train: int = 1500
-    steps: dict = field(default_factory=lambda: {"synthesizer": 700, "planner": 700, "base": 900})
+    steps: dict = field(default_factory=lambda: {"synthesizer": 1000, "planner": 800, "base": 1200})
     batch_size: int = 32
     lr: float = 1e-3
     warmup: int = 50
@@ -51,6 +52,8 @@ class MiniPlan:
     duration: float = 4.0
     dit: dict = field(default_factory=lambda: dict(DIT))
     variants: tuple = VARIANTS
+    base: bool = True
+    """Train the Base Model too."""
 
 
 QUICK = MiniPlan(n_train=12, steps={"synthesizer": 3, "planner": 3, "base": 3}, batch_size=4, warmup=1,
@@ -116,13 +119,15 @@ def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print)
         _save(planner, out / name / "planner")
         record["stages"][f"{name}/planner"] = s
         log(f"{name}/planner: {s}")
-    base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], **common), data, log=log)
-    _save(base, out / "base")
-    record["stages"]["base"] = s
-    log(f"base: {s}")
+    if plan.base:
+        base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], **common), data, log=log)
+        _save(base, out / "base")
+        record["stages"]["base"] = s
+        log(f"base: {s}")
     record["total_seconds"] = round(time.time() - t0, 1)
+    tag = "-".join([f"{v}-d{d}" for v, d in plan.variants] + (["base"] if plan.base else []))
+    (out / f"training-{tag}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     write_manifest(out)
-    (out / "training.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
     return record
 
 
@@ -132,11 +137,17 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="12 clips, 3 steps per stage, one head")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads (recorded)")
+    ap.add_argument("--variants", help="comma list of variant-dD (default: mlp-d16,mlp-d64,rawpe-d64); "
+                    "'none' for the Base Model only")
+    ap.add_argument("--no-base", action="store_true", help="skip the Base Model")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (recorded)")
     a = ap.parse_args(argv)
     base = QUICK if a.quick else MiniPlan()
     steps = {k: max(1, int(round(v * a.steps_scale))) for k, v in base.steps.items()}
-    plan = MiniPlan(**{**base.__dict__, "seed": a.seed, "steps": steps})
+    variants = base.variants if not a.variants else tuple(
+        (v.rsplit("-d", 1)[0], int(v.rsplit("-d", 1)[1])) for v in a.variants.split(",") if v != "none")
+    plan = MiniPlan(**{**base.__dict__, "seed": a.seed, "steps": steps, "variants": variants,
+                       "base": base.base and not a.no_base})
     threads = torch.get_num_threads()
     torch.set_num_threads(a.threads)
     try:

@@ -1,0 +1,1 @@
+"""Mini-world backbones trained on SynthCaps (see docs/mini_world.md)."""
