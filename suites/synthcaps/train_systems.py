@@ -43,11 +43,13 @@ stay under the 25 MB budget of committed mini checkpoints; see training.json).""
 class MiniPlan:
     """Every knob that changes the trained weights (recorded in training.json)."""
 
-    n_train: int = 1500
-    steps: dict = field(default_factory=lambda: {"synthesizer": 1000, "planner": 800, "base": 1200})
+    n_train: int = 2000
+    steps: dict = field(default_factory=lambda: {"synthesizer": 1200, "planner": 1000, "base": 2000})
     batch_size: int = 32
     lr: float = 1e-3
     warmup: int = 50
+    decay_at: float = 0.75
+    """LR x 0.5 after this fraction of each stage's steps."""
     seed: int = 0
     duration: float = 4.0
     dit: dict = field(default_factory=lambda: dict(DIT))
@@ -103,24 +105,29 @@ def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print)
     log(f"data: {data.describe()} in {time.time() - t0:.1f} s")
     seed = derive_seed(plan.seed, "mini-systems")
     common = dict(preset="mini", dit=dict(plan.dit), batch_size=plan.batch_size, lr=plan.lr, warmup=plan.warmup,
-                  decay_steps=(), seed=seed, encoders=SPEC, log_every=100, save_every=0)
+                  seed=seed, encoders=SPEC, log_every=100, save_every=0)
+
+    def decay(stage: str) -> tuple[int, ...]:
+        return (int(plan.steps[stage] * plan.decay_at),)
+
     record = {"plan": {**plan.__dict__, "variants": [list(v) for v in plan.variants]},
               "data": data.describe(), "encoders": SPEC, "encoders_sha256": enc.sha256,
               "threads": torch.get_num_threads(), "stages": {}}
     for variant, d in plan.variants:
         name = f"{variant}-d{d}"
-        synth, s = _run(TrainConfig(stage="synthesizer", variant=variant, d=d,
-                                    steps=plan.steps["synthesizer"], **common), data, log=log)
+        synth, s = _run(TrainConfig(stage="synthesizer", variant=variant, d=d, steps=plan.steps["synthesizer"],
+                                    decay_steps=decay("synthesizer"), **common), data, log=log)
         _save(synth, out / name / "synthesizer")
         record["stages"][f"{name}/synthesizer"] = s
         log(f"{name}/synthesizer: {s}")
-        planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"], **common),
-                          data, head=frozen_head(synth.model), log=log)
+        planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
+                                      decay_steps=decay("planner"), **common), data, head=frozen_head(synth.model), log=log)
         _save(planner, out / name / "planner")
         record["stages"][f"{name}/planner"] = s
         log(f"{name}/planner: {s}")
     if plan.base:
-        base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], **common), data, log=log)
+        base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], decay_steps=decay("base"), **common),
+                       data, log=log)
         _save(base, out / "base")
         record["stages"]["base"] = s
         log(f"base: {s}")

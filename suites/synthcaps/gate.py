@@ -1,0 +1,94 @@
+"""The CI gate of the committed mini models: a small, fixed mini run compared with
+`suites/synthcaps/baseline.json` through `reports.gate`.
+
+    python -m suites.synthcaps.gate                    # run + compare (exit 1 on regression)
+    python -m suites.synthcaps.gate --write-baseline   # after retraining (sabench mini train)
+
+The gate run: suite `mini-generation`, its first `LIMIT` prompts, system `semanticaudio`
+(mlp, d 16) with exactly the parameters of `suites/mini_default.yaml`, on the committed
+checkpoints (or `checkpoint_root`). The run is deterministic at a fixed thread count, so the
+tolerances below only absorb float differences across CPUs and library versions; a change
+that degrades a committed model (backbone or system) moves the numbers well past them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness.paths import REPO_ROOT
+
+BASELINE = REPO_ROOT / "suites" / "synthcaps" / "baseline.json"
+SUITE = "mini-generation"
+LIMIT = 24
+"""IS needs at least 10 clips (10 splits); 24 keeps the run near 30 s on one core."""
+SYSTEM = ("semanticaudio", {"variant": "mlp", "d": 16})
+TOLERANCES = {
+    "mini_fd": ("rel", 0.25),            # FD of 24 clips in a 128-d space: float noise is amplified
+    "mini_is": ("rel", 0.15),
+    "mini_kl_ref_to_gen": ("abs", 0.5),
+    "mini_clap": ("abs", 0.03),          # cosine in [-1, 1]
+    "synthcaps_event_presence": ("abs", 0.13),   # 3 of 24 items may flip at a threshold
+    "synthcaps_event_order": ("abs", 0.13),
+}
+
+
+def system_params(name: str, match: dict[str, Any]) -> dict[str, Any]:
+    """The parameters the default job gives this system (from suites/mini_default.yaml)."""
+    import yaml
+
+    data = yaml.safe_load((REPO_ROOT / "suites" / "mini_default.yaml").read_text(encoding="utf-8"))
+    for s in data["systems"]:
+        if isinstance(s, dict) and s["name"] == name and all(s.get("params", {}).get(k) == v for k, v in match.items()):
+            return dict(s.get("params") or {})
+    raise KeyError(f"{name} {match} is not in suites/mini_default.yaml")
+
+
+def gate_run(out_dir: str | Path, checkpoint_root: str | Path | None = None, limit: int = LIMIT):
+    """Run the gate configuration into `out_dir`; returns the `RunResult`."""
+    from harness.registry import SYSTEMS, load_catalog
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+
+    load_catalog()
+    name, match = SYSTEM
+    params = system_params(name, match)
+    if checkpoint_root is not None:
+        params["checkpoint"] = str(Path(checkpoint_root) / f"{params['variant']}-d{params['d']}")
+    system = SYSTEMS.get(name)(**params)
+    return run_suite(load_suite(SUITE), system, out_dir=out_dir, limit=limit, progress=False)
+
+
+def compare(run, baseline: str | Path = BASELINE):
+    from reports.gate import Tolerance, compare as gate_compare, read_baseline
+
+    tol = {k: Tolerance(kind, amount) for k, (kind, amount) in TOLERANCES.items()}
+    return gate_compare(run, read_baseline(baseline), tol)
+
+
+def main(argv=None) -> int:
+    import tempfile
+
+    from reports.gate import write_baseline
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write-baseline", action="store_true", help=f"write {BASELINE.name} from this run")
+    ap.add_argument("--out", help="run folder (default: a temporary folder)")
+    a = ap.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(1)                               # the thread count of the baseline and the CI test
+    with tempfile.TemporaryDirectory() as tmp:
+        run = gate_run(a.out or tmp)
+        if a.write_baseline:
+            print(f"baseline written: {write_baseline(run, BASELINE)}")
+            return 0
+        result = compare(run)
+    print(result.table(), end="")
+    return result.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
