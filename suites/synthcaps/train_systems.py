@@ -10,7 +10,7 @@ head, then the planner on the frozen head's targets; then the Base Model. Data: 
 (canonical + two paraphrases: 3 rows per clip, same audio), encoded once by the mini encoders
 (`suites.synthcaps.mini_encoders`). Deterministic: corpus, init, data order and noise all
 derive from `--seed` (same thread count -> identical weights). The optimizer state is not
-kept (the committed folder holds weights + config only); `training.json` records sizes,
+kept (the committed folder holds weights + config only); `training-<parts>.json` records sizes,
 steps, seconds per step and loss summaries; `manifest.json` the sha256 of every file.
 """
 
@@ -36,12 +36,12 @@ VARIANTS = (("mlp", 16), ("mlp", 64), ("rawpe", 64))
 """(variant, d) of the committed SemanticAudio systems (rawPE: d = the semantic width)."""
 DIT = {"width": 96, "depth": 3, "heads": 4, "mlp_ratio": 2.0, "adaln": "single"}
 """DiT size of every mini system (0.53 M parameters for a synthesizer: 7 models + the backbones
-stay under the 25 MB budget of committed mini checkpoints; see training.json)."""
+stay under the 25 MB budget of committed mini checkpoints; see training-*.json)."""
 
 
 @dataclass(frozen=True)
 class MiniPlan:
-    """Every knob that changes the trained weights (recorded in training.json)."""
+    """Every knob that changes the trained weights (recorded in training-*.json)."""
 
     n_train: int = 2000
     steps: dict = field(default_factory=lambda: {"synthesizer": 1200, "planner": 1000, "base": 2000})

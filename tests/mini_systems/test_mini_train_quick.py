@@ -68,3 +68,20 @@ def test_quick_checkpoint_generates(trained):
     for system in (sa, bm):
         a = system.generate([GenerationRequest(p, seed=0)])[0]
         assert a.sample_rate == 16000 and a.samples.shape == (1, 16000) and np.isfinite(a.samples).all()
+
+
+@pytest.mark.slow
+def test_one_command_trains_the_whole_mini_world(tmp_path, monkeypatch):
+    """`sabench mini train --quick`: corpus + five backbones + systems, each with a manifest."""
+    from harness import cli
+    from harness.backbones.mini import checkpoints
+
+    monkeypatch.delenv("SABENCH_MINI_CHECKPOINTS", raising=False)
+    assert cli.main(["mini", "train", "--quick", "--out", str(tmp_path)]) == 0
+    for name in ("mini_classifier", "mini_clap", "mini_semantic", "mini_vae", "mini_quality"):
+        assert len(checkpoints.verify(name, tmp_path)) == 64
+    assert verify(tmp_path / "systems") == 6
+    cfg = json.loads((tmp_path / "systems" / "base" / "config.json").read_text())
+    assert cfg["encoders"] == "suites.synthcaps.mini_encoders:mini_encoders"
+    import os
+    assert "SABENCH_MINI_CHECKPOINTS" not in os.environ                # restored after training

@@ -1,0 +1,55 @@
+"""CI gate of the committed mini models: the gate run is regenerated and compared with
+suites/synthcaps/baseline.json; and a degraded checkpoint (Gaussian noise on the planner's
+weights) must fail the same gate, so the gate is shown able to fail."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from suites.synthcaps import gate
+from suites.synthcaps.system_checkpoints import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)                          # the baseline's thread count
+    yield tmp_path
+    torch.set_num_threads(threads)
+
+
+def test_committed_models_pass_the_gate(cache):
+    run = gate.gate_run(cache / "run")
+    result = gate.compare(run)
+    assert result.passed, result.table()
+    assert {r.metric for r in result.rows} >= set(gate.TOLERANCES)
+    assert run.profile == "mini"
+
+
+def _degrade(src, dst, scale: float) -> None:
+    """Copy the d16 system and add N(0, (scale * std)^2) to every planner weight matrix."""
+    shutil.copytree(src, dst)
+    path = dst / "planner" / "model.safetensors"
+    state = load_file(str(path))
+    gen = torch.Generator().manual_seed(0)
+    for k, v in state.items():
+        if v.dim() == 2 and v.numel() > 64:
+            state[k] = v + scale * v.std() * torch.randn(v.shape, generator=gen)
+    save_file(state, str(path))
+
+
+def test_gate_catches_a_degraded_checkpoint(cache):
+    bad = cache / "ckpt"
+    bad.mkdir()
+    _degrade(ROOT / "mlp-d16", bad / "mlp-d16", scale=0.5)
+    run = gate.gate_run(cache / "run", checkpoint_root=bad)
+    result = gate.compare(run)
+    assert not result.passed, result.table()
+    assert any(r.status == "regressed" for r in result.rows)
