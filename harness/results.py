@@ -53,12 +53,17 @@ BUSY_TIMEOUT_MS = 60_000
 
 
 def make_run_id(suite: str, suite_version: str, system: SystemInfo, metrics: Sequence[MetricInfo],
-                seed: int, replicates: int, limit: int | None, preset: str = "sabench") -> str:
-    """Deterministic run id: a resumed run with the same inputs reuses its id."""
+                seed: int, replicates: int, limit: int | None, preset: str = "sabench",
+                inputs: Any = None) -> str:
+    """Deterministic run id: a resumed run with the same inputs reuses its id.
+
+    `inputs` identifies how prompts were loaded (loader, its arguments, duration override),
+    so changing them in the same output folder starts a new run instead of resuming.
+    """
     return sha256_json({
         "suite": suite, "suite_version": suite_version, "system": system.fingerprint(),
         "metrics": [asdict(m) for m in metrics], "seed": seed, "replicates": replicates,
-        "limit": limit, "preset": preset, "schema": SCHEMA_VERSION,
+        "limit": limit, "preset": preset, "inputs": inputs, "schema": SCHEMA_VERSION,
     })[:20]
 
 

@@ -89,7 +89,9 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     metrics = build_metrics(spec)
     info = system.info
     run_id = make_run_id(spec.name, spec.version, info, [m.info for m in metrics], spec.seed,
-                         spec.replicates, limit, spec.preset)
+                         spec.replicates, limit, spec.preset,
+                         inputs={"loader": spec.loader, "loader_args": list(spec.loader_args),
+                                 "duration": spec.duration, "task": spec.task})
     results.begin_run(run_id, spec.name, spec.version, spec.profile, info, [m.info for m in metrics])
     failures = Failures(keep_going)
     try:

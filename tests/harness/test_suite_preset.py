@@ -33,3 +33,10 @@ def test_preset_is_part_of_the_run_id():
     info = SystemInfo("x", "1", "none", 16000)
     ids = {make_run_id("s", "1", info, [], 0, 1, None, p) for p in ("sabench", "audioldm_eval")}
     assert len(ids) == 2
+
+
+def test_prompt_inputs_are_part_of_the_run_id():
+    info = SystemInfo("x", "1", "none", 16000)
+    a = make_run_id("s", "1", info, [], 0, 1, None, "sabench", {"loader_args": [["n", 10]]})
+    b = make_run_id("s", "1", info, [], 0, 1, None, "sabench", {"loader_args": [["n", 20]]})
+    assert a != b
