@@ -109,6 +109,11 @@ WEIGHT_FILES: list[WeightFile] = [
                       ("bigvgan_v2_44khz_128band_512x/config.json", "< 10 KB", "BigVGAN config"),
                       ("bigvgan_v2_44khz_128band_512x/bigvgan_generator.pt", "≈ 0.5 GB",
                        "BigVGAN generator"))],
+    *[WeightFile("semanticvocoder", f"semanticvocoder/{f}", None, s, f"{_HF}/{src}", d)
+      for f, s, src, d in (
+          ("config.json", "< 10 KB", "ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config"),
+          ("semanticVocoder_epoch-270.pt", "≈ 0.3 GB", "ZeyuXie/SemanticVocoderSnapshot", "vocoder generator"),
+          ("dasheng_base.pt", "≈ 0.35 GB", "Dasheng-base (RicherMans/Dasheng release)", "semantic encoder"))],
 ]
 
 STATUSES = ("present", "missing", "sha256-mismatch", "corrupt")

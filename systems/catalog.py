@@ -22,7 +22,7 @@ _ENTRIES = [
     ("resonate", "systems.resonate.adapter:ResonateSystem",
      "xiquan-li/Resonate: FluxAudio over mel-VAE latents, mono 44.1 kHz (steps, cfg=3.0, checkpoint)"),
     ("semanticvocoder", "systems.semanticvocoder.adapter:SemanticVocoderSystem",
-     "SemanticVocoder (arXiv, 2026): not yet supported - no public architecture or checkpoint facts"),
+     "SemanticVocoder: Dasheng semantic latents -> generative vocoder, mono 24 kHz (reconstruct only; vocoder_steps=200)"),
 ]
 
 for _name, _target, _help in _ENTRIES:

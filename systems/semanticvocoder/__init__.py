@@ -1,1 +1,1 @@
-"""SemanticVocoder adapter (blocked: see adapter.py)."""
+"""SemanticVocoder adapter: reconstruction (Dasheng-base encoder + generative vocoder); see adapter.py."""
