@@ -121,7 +121,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = _evaluate(args, suites, [make_system(s) for s in systems], skip_incapable=default)
     _print_summary(results)
     if not args.no_report:
-        _build_report(args, quiet_missing=True, runs=results)
+        _build_report(args, quiet_missing=True, runs=results, compare_to=default_compare_to(results) if default else None)
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
     if empty:
         print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
@@ -154,6 +154,22 @@ def default_job() -> tuple[list[str], list[str]]:
     if not suites or not systems:
         raise SabenchError(str(path), "no mini suites or no systems to run", "register a mini suite / list systems")
     return suites, systems
+
+
+def default_compare_to(results: list[Any] = ()) -> str | None:
+    """Optional `compare_to:` of suites/mini_default.yaml: the baseline system name of the
+    paired-differences section of the default job's report (None when absent, or when given
+    `results` and no run is of that system)."""
+    import yaml
+
+    from harness.paths import REPO_ROOT
+
+    path = REPO_ROOT / "suites" / MINI_DEFAULT
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    value = (data or {}).get("compare_to")
+    if value and results and not any(r.system.name == str(value) for r in results):
+        return None  # the baseline was not run (e.g. a trimmed system list): no paired section
+    return str(value) if value else None
 
 
 def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any],
@@ -244,7 +260,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
-                  runs: list[Any] | None = None) -> int:
+                  runs: list[Any] | None = None, compare_to: str | None = None) -> int:
     """`reports.build_report(runs or the results store, --out, *rest)`; skipped if absent."""
     try:  # reports.build_report, imported from its module (robust to a stale editable install)
         from reports.build import build_report as build
@@ -260,7 +276,8 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     from harness.results import ResultsStore
 
     out = Path(args.out)
-    paths = build(runs if runs is not None else ResultsStore(out / "results.sqlite"), out, *(rest or []))
+    extra = {"compare_to": compare_to} if compare_to else {}
+    paths = build(runs if runs is not None else ResultsStore(out / "results.sqlite"), out, *(rest or []), **extra)
     for fmt, path in dict(paths or {}).items():
         print(f"report ({fmt}): {path}")
     return 0

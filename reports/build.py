@@ -21,6 +21,7 @@ from harness.records import Audio, Prompt, RunResult
 from reports import html as H
 from reports import render
 from reports.serialize import run_to_dict
+from reports.paired import paired_table
 from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
 
 FORMATS = ("md", "tex", "csv", "json", "html", "plots")
@@ -63,14 +64,31 @@ def tables_for(runs: Sequence[RunResult], mixing: str = "refuse", labels=None,
     return out
 
 
+def paired_tables(runs: Sequence[RunResult], compare_to: str, labels=None, strict: bool = True) -> list[Table]:
+    """A "Paired differences vs <compare_to>" table per (suite, version, profile) holding the
+    baseline; refused when no group has it."""
+    out = [t for group in group_runs(runs) if (t := paired_table(group, compare_to, labels=labels, strict=strict)).rows]
+    if not out and not any(_has(group, compare_to, labels) for group in group_runs(runs)):
+        names = sorted({n for g in group_runs(runs) for n in run_labels(g, labels)})
+        raise SabenchError(f"compare_to {compare_to!r}", "matches no system in the runs",
+                           f"use one of: {', '.join(names)}")
+    return out
+
+
+def _has(group: Sequence[RunResult], name: str, labels) -> bool:
+    return name in run_labels(group, labels) or any(name in (r.system.name, r.run_id) for r in group)
+
+
 def _parse_argv(argv: Sequence[str]) -> dict[str, Any]:
     ap = argparse.ArgumentParser(prog="sabench report")
     ap.add_argument("--formats", default=",".join(FORMATS), help="comma-separated: " + ",".join(FORMATS))
     ap.add_argument("--title", default=None)
     ap.add_argument("--ci", choices=("pm", "interval"), default=None, help="show bootstrap CIs")
     ap.add_argument("--mixing", choices=("refuse", "footnote"), default="refuse")
+    ap.add_argument("--compare-to", default=None, help="baseline system (label or name) for paired differences")
     ns = ap.parse_args(list(argv))
-    out = {"formats": tuple(f for f in ns.formats.split(",") if f), "ci": ns.ci, "mixing": ns.mixing}
+    out = {"formats": tuple(f for f in ns.formats.split(",") if f), "ci": ns.ci, "mixing": ns.mixing,
+           "compare_to": ns.compare_to}
     if ns.title:
         out["title"] = ns.title
     return out
@@ -81,7 +99,7 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
                  audio_for: AudioFor | None = None, prompts: Sequence[Prompt] | None = None,
                  mixing: str = "refuse", ci: str | None = None, labels=None,
                  mos: Mapping[str, float] | None = None, max_examples: int = 6,
-                 preview_seconds: float = 5.0) -> ReportPaths:
+                 preview_seconds: float = 5.0, compare_to: str | None = None) -> ReportPaths:
     """Write the report files into `out_dir`; returns {format: path}.
 
     Args:
@@ -91,6 +109,8 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
         audio_for: `(run, prompt_id) -> path | Audio | None`: the audio to embed in the HTML
             examples (None: no players).
         prompts: the prompts whose text the examples show (default: ids of the runs' items).
+        compare_to: a baseline system (row label or system name, e.g. "base-model"): adds a
+            "Paired differences vs <baseline>" table per suite (`reports.paired`).
     """
     if hasattr(runs, "runs") and not isinstance(runs, (list, tuple)):
         runs = runs.runs()
@@ -99,6 +119,7 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
         opts = _parse_argv(argv)
         formats, ci, mixing = opts["formats"], opts["ci"], opts["mixing"]
         title = opts.get("title", title)
+        compare_to = opts["compare_to"] or compare_to
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise SabenchError(bad[0], "unknown report format", f"use {', '.join(FORMATS)}")
@@ -107,6 +128,8 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
     profiles = sorted({r.profile for r in runs})
     title = f"{title} (profile: {', '.join(profiles)})"
     tables = tables_for(runs, mixing, labels, mos)
+    if compare_to:
+        tables += paired_tables(runs, compare_to, labels, strict=mixing == "refuse")
     out = Path(out_dir)
     paths = ReportPaths()
     writers = {"md": lambda: _md(title, tables, ci), "tex": lambda: "".join(render.latex(t, ci) for t in tables),
@@ -153,8 +176,10 @@ def _long_csv(tables: Sequence[Table]) -> str:
         for row in t.rows:
             note = "; ".join(t.footnotes[n - 1] for n in row.notes)
             for c, x in zip(t.columns, row.cells):
-                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *(("" if v is None else repr(float(v)))
-                                                                           for v in (x.value, x.ci_low, x.ci_high)), note])
+                nums = [("" if v is None else repr(float(v))) for v in (x.value, x.ci_low, x.ci_high)]
+                if x.value is None and x.text is not None:
+                    nums[0] = x.text
+                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *nums, note])
     return buf.getvalue()
 
 

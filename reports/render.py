@@ -39,6 +39,8 @@ def fmt_value(col: Column, value: float | None) -> str:
 
 
 def fmt_cell(col: Column, cell: Cell, ci: str | None = None) -> str:
+    if cell.value is None and cell.text is not None:
+        return cell.text
     text = fmt_value(col, cell.value)
     if ci is None or cell.value is None or cell.ci_low is None or cell.ci_high is None:
         return text
@@ -129,7 +131,8 @@ def csv_text(table: Table) -> str:
     for row in table.rows:
         out = [table.profile, table.suite, row.label]
         for x in row.cells:
-            out += [_num(x.value)] + ([_num(x.ci_low), _num(x.ci_high)] if with_ci else [])
+            shown = x.text if x.value is None and x.text is not None else _num(x.value)
+            out += [shown] + ([_num(x.ci_low), _num(x.ci_high)] if with_ci else [])
         out.append("; ".join(table.footnotes[n - 1] for n in row.notes))
         w.writerow(out)
     return buf.getvalue()
@@ -146,7 +149,8 @@ def to_dict(table: Table) -> dict:
         "columns": [{"key": c.key, "label": c.label, "higher_is_better": c.higher_is_better,
                      "decimals": c.decimals} for c in table.columns],
         "rows": [{"label": r.label, "notes": list(r.notes),
-                  "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high}
+                  "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high,
+                                     **({"text": x.text} if x.text is not None else {})}
                              for c, x in zip(table.columns, r.cells)}} for r in table.rows],
         "footnotes": list(table.footnotes),
     }

@@ -38,6 +38,8 @@ class Cell:
     value: float | None
     ci_low: float | None = None
     ci_high: float | None = None
+    text: str | None = None
+    """Shown instead of a number when `value` is None (verdicts, labels in paired tables)."""
 
 
 @dataclass(frozen=True)
