@@ -43,8 +43,8 @@ stay under the 25 MB budget of committed mini checkpoints; see training-*.json).
 class MiniPlan:
     """Every knob that changes the trained weights (recorded in training-*.json)."""
 
-    n_train: int = 2000
-    steps: dict = field(default_factory=lambda: {"synthesizer": 1200, "planner": 1000, "base": 2000})
+    n_train: int = 3000
+    steps: dict = field(default_factory=lambda: {"synthesizer": 1200, "planner": 3000, "base": 6000})
     batch_size: int = 32
     lr: float = 1e-3
     warmup: int = 50
