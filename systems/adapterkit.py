@@ -21,7 +21,7 @@ from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from harness.errors import AudioError, WeightsError
+from harness.errors import AudioError, SabenchError, WeightsError
 from harness.hashing import sha256_file, sha256_json
 from harness.paths import weights_root
 from harness.records import Audio
@@ -44,6 +44,20 @@ def require_file(rel: str, system: str, published: str, override: str | None = N
         raise WeightsError(str(path), f"missing file for {system}",
                            f"download it from {published} into {path.parent}")
     return path
+
+
+def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[str, object],
+                   extra: Sequence[str] = ("weights", "tiny_seed"),
+                   variants: Sequence[str] = ("published", "tiny")) -> dict[str, object]:
+    """`defaults` overridden by `params`; unknown names and variants raise one clear error."""
+    unknown = set(params) - set(defaults) - set(extra)
+    if unknown:
+        raise SabenchError(system, f"unknown parameters {sorted(unknown)}", f"use some of {sorted(defaults)}")
+    merged = {**defaults, **params}
+    if merged.get("variant") not in variants:
+        raise SabenchError(system, f"unknown variant {merged.get('variant')!r}",
+                           "use 'published' (real weights) or 'tiny' (random, tests)")
+    return merged
 
 
 def key_shapes(state: Mapping[str, object]) -> dict[str, list[int]]:

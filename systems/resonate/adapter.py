@@ -30,6 +30,7 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
+from systems.adapterkit import checked_params
 
 SAMPLE_RATE = 44100
 SAMPLES_PER_LATENT = 1024
@@ -65,14 +66,7 @@ class ResonateSystem(System):
     batch_size = 8
 
     def __init__(self, **params: Any):
-        unknown = set(params) - set(DEFAULTS) - {"weights", "tiny_seed"}
-        if unknown:
-            raise SabenchError("resonate", f"unknown parameters {sorted(unknown)}",
-                               f"use some of {sorted(DEFAULTS)}")
-        super().__init__(**{**DEFAULTS, **params})
-        if self.params["variant"] not in ("published", "tiny"):
-            raise SabenchError("resonate", f"unknown variant {self.params['variant']!r}",
-                               "use 'published' (real weights) or 'tiny' (random, tests)")
+        super().__init__(**checked_params("resonate", params, DEFAULTS))
         self._m = None
         self._decoder = None
 

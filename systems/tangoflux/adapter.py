@@ -25,7 +25,7 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import to_native
+from systems.adapterkit import checked_params, to_native
 from systems.tangoflux.network import TangoCond, cat_cond
 
 SAMPLE_RATE = 44100
@@ -50,14 +50,7 @@ class TangoFluxSystem(System):
     batch_size = 4
 
     def __init__(self, **params: Any):
-        unknown = set(params) - set(DEFAULTS) - {"weights", "tiny_seed"}
-        if unknown:
-            raise SabenchError("tangoflux", f"unknown parameters {sorted(unknown)}",
-                               f"use some of {sorted(DEFAULTS)}")
-        super().__init__(**{**DEFAULTS, **params})
-        if self.params["variant"] not in ("published", "tiny"):
-            raise SabenchError("tangoflux", f"unknown variant {self.params['variant']!r}",
-                               "use 'published' (real weights) or 'tiny' (random, tests)")
+        super().__init__(**checked_params("tangoflux", params, DEFAULTS))
         self._m = None
 
     # ---- identity and loading -------------------------------------------------------------
