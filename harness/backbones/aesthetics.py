@@ -49,10 +49,6 @@ class AudioboxAesthetics(Backbone):
         self._sha: str | None = None
 
     @property
-    def recipe(self) -> AudioRecipe:
-        return self._recipe
-
-    @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe,
                          version=f"audiobox_aesthetics-0.0.4;precision={self._precision};win=10s,hop=10s")

@@ -22,10 +22,12 @@ class Backbone(ABC):
     outputs: tuple[str, ...] = ("embedding",)
     batch_size: int = 16
 
+    _recipe: AudioRecipe
+
     @property
-    @abstractmethod
     def recipe(self) -> AudioRecipe:
-        """How audio is shaped before `embed` (recorded in every result)."""
+        """How audio is shaped before `embed` (recorded in every result); set `_recipe`."""
+        return self._recipe
 
     @property
     @abstractmethod

@@ -106,10 +106,6 @@ class LaionClap(Backbone):
         self._sha: str | None = None
 
     @property
-    def recipe(self) -> AudioRecipe:
-        return self._recipe
-
-    @property
     def info(self) -> BackboneInfo:
         crop = "fusion_seeded_by_content" if self.checkpoint.fusion else "first_10s"
         return make_info(self.name, self._sha, self._recipe,

@@ -80,10 +80,6 @@ class MsClap(Backbone):
         self._sha: str | None = None
 
     @property
-    def recipe(self) -> AudioRecipe:
-        return self._recipe
-
-    @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe,
                          version="msclap-1.3.4;2023;crop=first_7s;text_trunc=77")

@@ -80,10 +80,6 @@ class PannsCnn14(Backbone):
         self._sha: str | None = None
 
     @property
-    def recipe(self) -> AudioRecipe:
-        return self._recipe
-
-    @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe, version="panns_inference-0.1.1-cnn14")
 

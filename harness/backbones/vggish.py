@@ -125,10 +125,6 @@ class VGGishBackbone(Backbone):
         self._sha: str | None = None
 
     @property
-    def recipe(self) -> AudioRecipe:
-        return self._recipe
-
-    @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe, version="vggish-pre-relu-128")
 
