@@ -171,3 +171,24 @@ def test_report_and_gate_pass_options_through(tmp_path, tmp_cache):
     assert base.is_file()
     with pytest.raises(SystemExit):
         cli.main(["list", "--formats", "md"])  # only report and gate take extra options
+
+
+def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
+    """A leaderboard folder with one broken file: one-line error naming it, or --keep-going."""
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=4, metrics=("test_rms",)))
+    out, folder = str(tmp_path / "out"), tmp_path / "exported"
+    assert cli.main(["generate", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out,
+                     "--to", str(folder), "--quiet"]) == 0
+    (folder / "p02.wav").write_bytes((folder / "p02.wav").read_bytes()[:30])  # truncated header
+    capsys.readouterr()
+    assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
+                     "--out", out, "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "p02.wav" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
+                     "--out", out, "--quiet", "--keep-going"]) == 0
+    (run,) = ResultsStore(Path(out) / "results.sqlite").runs(system="files")
+    assert sorted({i.item_id for i in run.items}) == ["p00", "p01", "p03"]
+    assert [f.item_id for f in run.failures] == ["p02"]
+    assert run.aggregate("test_rms").value == pytest.approx(0.25 / 2 ** 0.5, rel=1e-2)
