@@ -22,7 +22,7 @@ import math
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -97,7 +97,7 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     try:
         samples = produce_samples(spec, system, prompts, ArtifactStore(out / "artifacts"),
                                   failures=failures, show=progress)
-        items = eval_items(spec, prompts, samples)
+        items = check_inputs(eval_items(spec, prompts, samples), failures)
         if context is None:
             from harness.context import RunContext
             from harness.metrics.presets import backbone_args
@@ -269,6 +269,30 @@ def eval_items(spec: SuiteSpec, prompts: Sequence[Prompt], samples: dict[str, Au
                 items.append(EvalItem(item_id, p, output=samples[item_id].path, reference=p.reference,
                                       source=p.source))
     return items
+
+
+def check_inputs(items: Sequence[EvalItem], failures: Failures) -> list[EvalItem]:
+    """Read every reference and source file once; an unreadable one becomes a named failure
+    and its role is dropped (metrics needing it skip the item), so one bad reference file
+    does not fail a whole metric."""
+    from harness import audio
+    from harness.errors import AudioError
+
+    bad: dict[str, str] = {}
+    for path in sorted({p for it in items for p in (it.reference, it.source) if p}):
+        try:
+            audio.read(path)
+        except AudioError as exc:
+            bad[path] = exc.one_line()
+    out = []
+    for it in items:
+        for role in ("reference", "source"):
+            path = it.path(role)
+            if path in bad:
+                failures.add(it.item_id, f"load:{role}", bad[path], "replace or remove the file")
+                it = replace(it, **{role: None})
+        out.append(it)
+    return out
 
 
 # ------------------------------------------------------------------------------- scoring

@@ -250,3 +250,17 @@ def test_finished_set_metric_is_recomputed_when_backbone_weights_change(tmp_path
                         property(lambda self: BackboneInfo("test_stats", "new-weights", _kit.SR, _kit.RECIPE)))
     again, _ = _run(tmp_path, spec, SineSystem())
     assert calls == [1] and again.run_id == first.run_id  # other weights: recomputed in the same run
+
+
+def test_one_unreadable_reference_fails_only_its_item(tmp_path):
+    """A broken reference file is a named failure; the metric still scores the other items."""
+    spec = load_suite(_kit.write_suite(tmp_path / "suite", n=4, metrics=("test_rms", "mel_loss")))
+    ref = tmp_path / "suite" / "ref_p01.wav"
+    ref.write_bytes(ref.read_bytes()[:40])  # truncated
+    with pytest.raises(SabenchError, match="ref_p01.wav"):
+        _run(tmp_path / "a", spec, SineSystem())
+    result, _ = _run(tmp_path / "b", spec, SineSystem(), keep_going=True)
+    assert sorted(s.item_id for s in result.items if s.metric == "mel_loss") == ["p00", "p02", "p03"]
+    assert sorted(s.item_id for s in result.items if s.metric == "test_rms") == ["p00", "p01", "p02", "p03"]
+    assert ("p01", "load:reference") in {(f.item_id, f.stage) for f in result.failures}
+    assert result.aggregate("mel_loss").n == 3
