@@ -276,8 +276,13 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     from harness.results import ResultsStore
 
     out = Path(args.out)
-    extra = {"compare_to": compare_to} if compare_to else {}
-    paths = build(runs if runs is not None else ResultsStore(out / "results.sqlite"), out, *(rest or []), **extra)
+    extra: dict[str, Any] = {"compare_to": compare_to} if compare_to else {}
+    store = ResultsStore(out / "results.sqlite")
+    if runs is not None:  # this invocation's runs; their audio comes from the same store
+        from reports.build import stored_audio
+
+        extra["audio_for"], extra["prompts"] = stored_audio(store)
+    paths = build(runs if runs is not None else store, out, *(rest or []), **extra)
     for fmt, path in dict(paths or {}).items():
         print(f"report ({fmt}): {path}")
     return 0

@@ -44,6 +44,9 @@ CREATE TABLE IF NOT EXISTS metric_outputs (
 CREATE TABLE IF NOT EXISTS aggregates (
     run_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL, ci_low REAL, ci_high REAL,
     n INTEGER NOT NULL, extras_json TEXT NOT NULL, PRIMARY KEY (run_id, metric));
+CREATE TABLE IF NOT EXISTS samples (
+    run_id TEXT NOT NULL, item_id TEXT NOT NULL, path TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (run_id, item_id));
 CREATE TABLE IF NOT EXISTS failures (
     run_id TEXT NOT NULL, item_id TEXT NOT NULL, stage TEXT NOT NULL, message TEXT NOT NULL,
     PRIMARY KEY (run_id, item_id, stage));
@@ -146,6 +149,19 @@ class ResultsStore:
         row = self._db().execute("SELECT value, extras_json FROM metric_outputs WHERE run_id=? AND metric=? "
                                  "AND items_hash=?", (run_id, metric, items_hash)).fetchone()
         return None if row is None else (row[0], json.loads(row[1]))
+
+    def put_samples(self, run_id: str, samples: Mapping[str, tuple[str, str]]) -> None:
+        """Where each item's audio is: {item_id: (artifact path, prompt text)} (for reports)."""
+        conn = self._db()
+        with _write(conn):
+            conn.executemany("INSERT OR REPLACE INTO samples VALUES (?,?,?,?)",
+                             [(run_id, i, p, t) for i, (p, t) in samples.items()])
+
+    def samples(self, run_id: str) -> dict[str, tuple[str, str]]:
+        """{item_id: (artifact path, prompt text)} as stored by `put_samples`."""
+        rows = self._db().execute("SELECT item_id, path, text FROM samples WHERE run_id=? ORDER BY item_id",
+                                  (run_id,)).fetchall()
+        return {i: (p, t) for i, p, t in rows}
 
     def put_failures(self, run_id: str, failures: Iterable[Failure]) -> None:
         conn = self._db()

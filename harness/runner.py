@@ -98,6 +98,7 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         samples = produce_samples(spec, system, prompts, ArtifactStore(out / "artifacts"),
                                   failures=failures, show=progress)
         items = check_inputs(eval_items(spec, prompts, samples), failures)
+        results.put_samples(run_id, {it.item_id: (it.output, it.prompt.text) for it in items if it.output})
         if context is None:
             from harness.context import RunContext
             from harness.metrics.presets import backbone_args

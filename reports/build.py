@@ -113,6 +113,9 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
             "Paired differences vs <baseline>" table per suite (`reports.paired`).
     """
     if hasattr(runs, "runs") and not isinstance(runs, (list, tuple)):
+        if audio_for is None and hasattr(runs, "samples"):
+            audio_for, stored_prompts = stored_audio(runs)
+            prompts = prompts if prompts is not None else stored_prompts
         runs = runs.runs()
     runs = list(runs)
     if argv:
@@ -144,6 +147,24 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
         atomic_write_bytes(path, writers[fmt]().encode("utf-8"))
         paths[fmt] = path
     return paths
+
+
+def stored_audio(store: Any) -> tuple[AudioFor, list[Prompt]]:
+    """`audio_for` and example prompts from a results store's sample table (the artifacts
+    each run produced, with their prompt text); files that no longer exist are skipped."""
+    by_run: dict[str, dict[str, tuple[str, str]]] = {}
+
+    def find(run: RunResult, prompt_id: str) -> Path | None:
+        if run.run_id not in by_run:
+            by_run[run.run_id] = store.samples(run.run_id)
+        hit = by_run[run.run_id].get(prompt_id)
+        return Path(hit[0]) if hit and Path(hit[0]).is_file() else None
+
+    texts: dict[str, str] = {}
+    for run in store.runs():
+        for item_id, (_, text) in store.samples(run.run_id).items():
+            texts.setdefault(item_id.split("#", 1)[0], text)
+    return find, [Prompt(i, t) for i, t in sorted(texts.items())]
 
 
 def folder_audio(folders: Mapping[str, str | Path]) -> AudioFor:

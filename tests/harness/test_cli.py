@@ -192,3 +192,20 @@ def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
     assert sorted({i.item_id for i in run.items}) == ["p00", "p01", "p03"]
     assert [f.item_id for f in run.failures] == ["p02"]
     assert run.aggregate("test_rms").value == pytest.approx(0.25 / 2 ** 0.5, rel=1e-2)
+
+
+def test_run_report_embeds_each_systems_audio(tmp_path, tmp_cache):
+    """The HTML report of a run carries players for the stored artifacts, with prompt text."""
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=3, metrics=("test_rms",)))
+    out = tmp_path / "out"
+    assert cli.main(["run", "--suite", suite, "--system", "sine:amplitude=0.25", "--system", "noise",
+                     "--out", str(out), "--quiet"]) == 0
+    store = ResultsStore(out / "results.sqlite")
+    for run in store.runs():
+        stored = store.samples(run.run_id)
+        assert sorted(stored) == ["p00", "p01", "p02"] and stored["p01"][1] == "sound number 1"
+        assert all(Path(p).is_file() for p, _ in stored.values())
+    html = (out / "report.html").read_text()
+    assert html.count("data:audio/wav;base64,") == 2 * 3  # both systems side by side, every prompt
+    assert "sound number 0" in html
