@@ -44,3 +44,10 @@ class CapabilityError(SabenchError):
 
 class RegistryError(SabenchError):
     """Unknown registry name."""
+
+
+def describe(exc: BaseException) -> str:
+    """One line for any exception: a SabenchError's own line, else "Type: first line"."""
+    if isinstance(exc, SabenchError):
+        return exc.one_line()
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -18,29 +18,27 @@ a one-line `SabenchError` after everything computed so far has been stored.
 
 from __future__ import annotations
 
-import math
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
 from harness import SCHEMA_VERSION, __version__
-from harness.errors import CapabilityError, SabenchError
-from harness.hashing import canonical_json, sha256_file, sha256_json
-from harness.metrics.base import EvalItem, Metric, MetricOutput
+from harness.errors import CapabilityError, SabenchError, describe
+from harness.hashing import sha256_file
+from harness.metrics.base import EvalItem, Metric
 from harness.progress import note, progress
-from harness.records import (Aggregate, Audio, AudioSample, EditRequest, Failure, GenerationRequest,
+from harness.records import (Audio, AudioSample, EditRequest, Failure, GenerationRequest,
                              ItemScore, Prompt, ReconstructRequest, RunResult, freeze)
 from harness.results import ResultsStore, make_run_id
-from harness.seeding import derive_seed, numpy_rng
+from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
+from harness.seeding import derive_seed
 from harness.suite import SuiteSpec
 
-BOOTSTRAP_RESAMPLES = 1000
-CI_LEVEL = 0.95
 
 
 @dataclass(frozen=True)
@@ -213,7 +211,7 @@ def run_batch(system: Any, task: str, batch: list[Job], failures: Failures) -> l
     except Exception as exc:  # noqa: BLE001 -- recorded as a Failure, never dropped
         if failures.keep_going and len(batch) > 1:
             return [r for job in batch for r in run_batch(system, task, [job], failures)]
-        failures.add(batch[0].item_id, task, _describe(exc), "fix the system's output, or --keep-going")
+        failures.add(batch[0].item_id, task, describe(exc), "fix the system's output, or --keep-going")
         return []
     seconds = (time.perf_counter() - t0) / len(batch)
     good = []
@@ -254,12 +252,6 @@ def audio_problem(audio: Any) -> str:
     return ""
 
 
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SabenchError):
-        return exc.one_line()
-    return f"{type(exc).__name__}: {exc}".splitlines()[0]
-
-
 def eval_items(spec: SuiteSpec, prompts: Sequence[Prompt], samples: dict[str, AudioSample]) -> list[EvalItem]:
     """EvalItems for every item that has a sample, in prompt (then replicate) order."""
     items = []
@@ -297,119 +289,7 @@ def check_inputs(items: Sequence[EvalItem], failures: Failures) -> list[EvalItem
 
 
 # ------------------------------------------------------------------------------- scoring
-
-def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem], ctx: Any,
-                results: ResultsStore, failures: Failures, show: bool = True
-                ) -> tuple[dict[str, MetricOutput], dict[str, int]]:
-    """Each metric over the items that have its roles; finished metrics are reused on resume.
-
-    Returns ({metric: output}, {metric: number of items it was computed over}).
-    """
-    outputs: dict[str, MetricOutput] = {}
-    counts: dict[str, int] = {}
-    for metric in progress(list(metrics), desc="metrics", show=show):
-        name = metric.name
-        usable = [it for it in items if all(it.path(r) for r in metric.roles)]
-        usable_ids = {it.item_id for it in usable}
-        counts[name] = len(usable)
-        for it in items:
-            if it.item_id not in usable_ids:
-                missing = [r for r in metric.roles if not it.path(r)]
-                failures.add(it.item_id, f"metric:{name}", f"no {missing[0]} audio for this item")
-        items_hash = sha256_json({"items": [[it.item_id, it.output, it.reference, it.source] for it in usable],
-                                  "backbone": _backbone_identity(metric, ctx)})
-        cached = results.metric_output(run_id, name, items_hash)
-        if cached is not None:
-            scores = results.item_scores(run_id, name)
-            outputs[name] = MetricOutput({i: scores[i] for i in sorted(scores)}, cached[0], cached[1])
-            continue
-        out = _compute(metric, ctx, usable, failures)
-        if out is None:
-            continue
-        results.put_item_scores(run_id, name, out.per_item)
-        results.put_metric_output(run_id, name, items_hash, out.value, out.extras)
-        outputs[name] = out
-    return outputs, counts
-
-
-def _backbone_identity(metric: Metric, ctx: Any) -> Any:
-    """The metric's backbone info (checkpoint sha, recipe ...), so a finished metric is reused
-    only with the same weights. Loads the backbone, which scoring would load anyway."""
-    name = metric.info.backbone
-    if not name:
-        return None
-    try:
-        return asdict(ctx.backbone(name).info)
-    except Exception:  # noqa: BLE001 -- unloadable: compute() will report it as a failure
-        return "unavailable"
-
-
-def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Failures) -> MetricOutput | None:
-    """Run one metric; validate its output; failures recorded, never silently dropped."""
-    name, kind = metric.name, metric.info.kind
-    if not items:
-        failures.add("*", f"metric:{name}", "no items to score")
-        return None
-    try:
-        out = metric.compute(ctx, items)
-    except Exception as exc:  # noqa: BLE001 -- recorded as a Failure
-        failures.add("*", f"metric:{name}", _describe(exc), "fix the metric's input, or --keep-going")
-        return None
-    ids = {it.item_id for it in items}
-    per_item = {}
-    for item_id in sorted(out.per_item):
-        v = float(out.per_item[item_id])
-        if item_id not in ids:
-            failures.add(item_id, f"metric:{name}", "metric returned a score for an unknown item")
-        elif not math.isfinite(v):
-            failures.add(item_id, f"metric:{name}", f"non-finite score {v}")
-        else:
-            per_item[item_id] = v
-    if kind == "item":
-        for item_id in sorted(ids - set(out.per_item)):
-            failures.add(item_id, f"metric:{name}", "metric returned no score for this item")
-    value = None if out.value is None else float(out.value)
-    if kind == "set" and (value is None or not math.isfinite(value)):
-        failures.add("*", f"metric:{name}", f"set metric returned {value!r}")
-        return None
-    extras = {str(k): _jsonable(v) for k, v in (out.extras or {}).items()}
-    return MetricOutput(per_item, value, extras)
-
-
-def _jsonable(v: Any) -> Any:
-    try:
-        canonical_json(v)
-        return v if not isinstance(v, (np.generic, np.ndarray)) else np.asarray(v).tolist()
-    except TypeError:
-        return str(v)
-
-
-def aggregate(run_id: str, metric: Metric, out: MetricOutput, n_items: int) -> Aggregate:
-    """Item metric: mean with a percentile bootstrap CI; set metric: its value over n_items."""
-    name, extras = metric.name, freeze(out.extras)
-    if metric.info.kind == "set":
-        return Aggregate(name, float(out.value), None, None, n_items, extras)
-    values = np.array([out.per_item[k] for k in sorted(out.per_item)], dtype=np.float64)  # (N,)
-    if values.size == 0:
-        return Aggregate(name, math.nan, None, None, 0, extras)
-    lo, hi = bootstrap_ci(values, derive_seed(0, run_id, name))
-    return Aggregate(name, float(values.mean()), lo, hi, int(values.size), extras)
-
-
-def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = BOOTSTRAP_RESAMPLES,
-                 level: float = CI_LEVEL) -> tuple[float, float]:
-    """Percentile bootstrap CI of the mean of `values` (N,), float64, seeded."""
-    rng = numpy_rng(seed)
-    n = values.size
-    means = np.empty(resamples, dtype=np.float64)
-    for s in range(0, resamples, 100):  # chunks keep memory at 100 x N indices
-        k = min(100, resamples - s)
-        idx = rng.integers(0, n, size=(k, n))  # (k, N)
-        means[s:s + k] = values[idx].mean(axis=1)
-    alpha = (1.0 - level) / 2.0
-    lo, hi = np.percentile(means, [100 * alpha, 100 * (1 - alpha)])
-    return float(lo), float(hi)
-
+# in harness.scoring: score_items, aggregate, bootstrap_ci
 
 def environment() -> tuple[tuple[str, Any], ...]:
     """Versions that can change numbers (read from package metadata: torch is not imported)."""
