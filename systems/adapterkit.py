@@ -172,7 +172,6 @@ def tiny_t5_config(d_model: int = 32):
 
 def tiny_t5(d_model: int = 32, seed: int = 0) -> TextEncoder:
     """A random T5 encoder (d_model small) with `tiny_tokenizer`: same calls as the real one."""
-    import torch
     from transformers import T5EncoderModel
 
     with seeded_construction(seed):
