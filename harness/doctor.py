@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 PACKAGES = ("torch", "torchaudio", "numpy", "scipy", "soundfile", "safetensors", "pyyaml", "tqdm",
-            "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec")
+            "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec",
+            "transformers", "diffusers", "dasheng")
 DATA_FOLDERS = ("audiocaps", "ttabench", "editing")
 """Folders of the shared data root that the real-profile suites read."""
 
