@@ -54,6 +54,13 @@ class FlowEditConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    @classmethod
+    def from_params(cls, params: dict, prefix: str = "edit_") -> "FlowEditConfig":
+        """From a system's flat parameters: edit_steps, edit_n_max, edit_n_min, edit_n_avg,
+        edit_src_cfg, edit_tar_cfg (missing ones keep the defaults)."""
+        kinds = {"steps": int, "n_max": int, "n_min": int, "n_avg": int, "src_cfg": float, "tar_cfg": float}
+        return cls(**{k: t(params[prefix + k]) for k, t in kinds.items() if prefix + k in params})
+
     def network_calls(self) -> int:
         """Velocity calls per edit (each is one batched network forward)."""
         return 2 * self.n_avg * (self.n_max - self.n_min) + self.n_min

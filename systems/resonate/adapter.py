@@ -179,10 +179,7 @@ class ResonateSystem(System):
     def edit_config(self):
         from systems.flowedit import FlowEditConfig
 
-        p = self.params
-        return FlowEditConfig(steps=int(p["edit_steps"]), n_max=int(p["edit_n_max"]),
-                              n_min=int(p["edit_n_min"]), n_avg=int(p["edit_n_avg"]),
-                              src_cfg=float(p["edit_src_cfg"]), tar_cfg=float(p["edit_tar_cfg"]))
+        return FlowEditConfig.from_params(self.params)
 
     @torch.no_grad()
     def edit_latents(self, requests: Sequence[EditRequest], x_src: torch.Tensor) -> torch.Tensor:
