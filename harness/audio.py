@@ -186,7 +186,21 @@ def encode(audio: Audio, fmt: str = "WAV", subtype: str = "FLOAT") -> bytes:
                          "use WAV with FLOAT/PCM_16/PCM_24/PCM_32, or FLAC with PCM_16/PCM_24")
     buf = io.BytesIO()
     sf.write(buf, x.T, int(audio.sample_rate), subtype=subtype, format=fmt)  # (T, C)
-    return buf.getvalue()
+    data = buf.getvalue()
+    return _zero_peak_timestamp(data) if fmt == "WAV" else data
+
+
+def _zero_peak_timestamp(data: bytes) -> bytes:
+    """libsndfile writes a PEAK chunk with the wall-clock time into float WAVs; zero that
+    field so equal audio always encodes to equal bytes (content hashes are cache keys)."""
+    out = bytearray(data)
+    pos = 12                                                   # after "RIFF" <size> "WAVE"
+    while pos + 8 <= len(out):
+        cid, size = bytes(out[pos:pos + 4]), int.from_bytes(out[pos + 4:pos + 8], "little")
+        if cid == b"PEAK" and size >= 8:
+            out[pos + 12:pos + 16] = b"\x00\x00\x00\x00"    # version (4 bytes), then timestamp
+        pos += 8 + size + (size & 1)
+    return bytes(out)
 
 
 def write(path: str | Path, audio: Audio, subtype: str = "FLOAT") -> None:

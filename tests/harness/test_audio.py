@@ -9,6 +9,7 @@ float32, which is what any float32 decoder must do).
 
 from __future__ import annotations
 
+import io
 import math
 import os
 
@@ -399,3 +400,20 @@ def test_load_many_equals_per_file_load_and_keeps_order(tmp_path):
     np.testing.assert_array_equal(got[2], many[1])
     with pytest.raises(AudioError, match="bad.wav"):
         audio.load_many([paths[0], bad], recipe, workers=2)
+
+
+def test_float_wav_encoding_is_deterministic_across_seconds():
+    """libsndfile stamps float WAVs (PEAK chunk) with the time; encode() zeroes it."""
+    import time as _time
+
+    from harness.audio import encode
+    from harness.records import Audio as _Audio
+
+    clip = _Audio(np.linspace(-0.5, 0.5, 400, dtype=np.float32)[None, :], 16000)
+    first = encode(clip)
+    _time.sleep(1.05)
+    second = encode(clip)
+    assert first == second
+    peak = first.find(b"PEAK")
+    assert peak > 0 and first[peak + 12:peak + 16] == b"\x00" * 4
+    assert sf.read(io.BytesIO(first), dtype="float32")[0].tolist() == clip.samples[0].tolist()
