@@ -17,7 +17,6 @@ CLI (`sabench gate ...` calls `main(argv)`); exit code 0 = pass, 1 = regression,
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from dataclasses import dataclass
@@ -25,9 +24,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from harness.errors import SabenchError
-from harness.paths import atomic_write_bytes
 from harness.records import RunResult
-from reports.serialize import read_run, run_from_dict, run_to_dict
+from reports.serialize import read_json, read_run, run_from_dict, run_to_dict, write_json
 
 FORMAT = "sabench-baseline"
 FORMAT_VERSION = 1
@@ -116,19 +114,12 @@ def _change(b: float | None, c: float | None) -> str:
 def write_baseline(run: RunResult, path: str | Path) -> Path:
     """Store a run's identity, metric infos and aggregates (with CIs) as the baseline."""
     data = {"format": FORMAT, "format_version": FORMAT_VERSION, "run": run_to_dict(run, items=False)}
-    path = Path(path)
-    atomic_write_bytes(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"))
-    return path
+    return write_json(data, path)
 
 
 def read_baseline(path: str | Path) -> RunResult:
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SabenchError(str(path), "baseline not found", "write one with `sabench gate --write-baseline FILE`") from None
-    except json.JSONDecodeError as exc:
-        raise SabenchError(str(path), f"invalid JSON ({exc.msg})", "rewrite the baseline") from None
+    data = read_json(path, "baseline", "write one with `sabench gate --write-baseline FILE`")
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("format_version") != FORMAT_VERSION:
         raise SabenchError(str(path), "is not a sabench baseline (format/version)", "rewrite it with write_baseline")
     return run_from_dict(data["run"], str(path))

@@ -56,20 +56,30 @@ def run_from_dict(d: dict, where: str = "<run>") -> RunResult:
                            "write it with reports.serialize.write_run or `sabench report --formats json`") from None
 
 
-def write_run(run: RunResult, path: str | Path) -> Path:
+def write_json(data: Any, path: str | Path) -> Path:
+    """Write `data` as indented, key-sorted JSON, atomically."""
     from harness.paths import atomic_write_bytes
 
     path = Path(path)
-    atomic_write_bytes(path, (json.dumps(run_to_dict(run), indent=1, sort_keys=True) + "\n").encode("utf-8"))
+    atomic_write_bytes(path, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode("utf-8"))
     return path
 
 
-def read_run(path: str | Path) -> RunResult:
+def read_json(path: str | Path, what: str, fix: str) -> Any:
+    """Parsed JSON; a missing file or invalid JSON is a one-line SabenchError naming `path`."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise SabenchError(str(path), "run file not found", "give the path of a run JSON file") from None
+        raise SabenchError(str(path), f"{what} not found", fix) from None
     except json.JSONDecodeError as exc:
-        raise SabenchError(str(path), f"invalid JSON ({exc.msg})", "give a run JSON file") from None
+        raise SabenchError(str(path), f"invalid JSON ({exc.msg})", fix) from None
+
+
+def write_run(run: RunResult, path: str | Path) -> Path:
+    return write_json(run_to_dict(run), path)
+
+
+def read_run(path: str | Path) -> RunResult:
+    data = read_json(path, "run file", "give the path of a run JSON file")
     return run_from_dict(data, str(path))
