@@ -1,26 +1,34 @@
-"""SemanticVocoder (Xie et al., arXiv 2602.23333; zeyuxie29/SemanticVocoder): reconstruction only.
+"""SemanticVocoder (Xie et al., arXiv 2602.23333; zeyuxie29/SemanticVocoder) as a sabench system.
 
-Capabilities: `reconstruct` (audio -> Dasheng-base semantic latents (768, 25 Hz) -> generative
-vocoder -> mono 24 kHz). `generate` / `edit` raise a `CapabilityError`: the text-to-audio DiT
-ships only as hub remote code (`AutoModel.from_pretrained(..., trust_remote_code=True)`),
-which sabench does not run.
+Capabilities (each loads only the files it needs; nothing is downloaded):
+- `generate`: the text-to-audio model (`tta.py`): flan-t5 text -> UDiT flow matching over
+  Dasheng semantic latents (768 x 25 Hz), 100 Euler steps on the original's cosine ("sway")
+  sigma grid, CFG 3.5 -> the model's own vocoder (200 steps) -> mono 24 kHz. Needs
+  `semanticvocoder/tta/` + `flan-t5-large/` (`tta_loading.py`).
+- `reconstruct`: audio -> Dasheng-base latents -> the snapshot vocoder (the original README's
+  encode/decode path). Needs the three snapshot files below.
+- `edit`: FlowEdit (the shared implementation) over the text-to-audio model's velocity,
+  starting from the source's Dasheng latents; decoded by the model's vocoder. Needs the
+  text-to-audio files and `dasheng_base.pt`. (The original ships no editor: sabench's.)
 
-Weights layout (`--weights` / `$SABENCH_WEIGHTS`; nothing is downloaded):
+Weights layout (`--weights` / `$SABENCH_WEIGHTS`):
 
     <weights>/semanticvocoder/config.json                   # ZeyuXie/SemanticVocoderSnapshot
     <weights>/semanticvocoder/semanticVocoder_epoch-270.pt  # ZeyuXie/SemanticVocoderSnapshot
     <weights>/semanticvocoder/dasheng_base.pt               # zenodo.org/records/11511780
         (or <weights>/dasheng/dasheng_base.pt; the semanticvocoder/ copy wins)
+    <weights>/semanticvocoder/tta/{config.json, model.safetensors}   # ZeyuXie/SemanticVocoder
+    <weights>/flan-t5-large/{config.json, tokenizer files}           # google/flan-t5-large
 
-Pipeline per request (the original's README encode/decode path; `encoder.py`, `network.py`):
-input -> 24 kHz (torchaudio sinc resample, as the README) -> 16 kHz (torchaudio, as the
-wrapper) -> channel mean -> Dasheng frames (1, 768, T'), T' = floor((floor(N16 / 160) + 1) / 4)
--> noise (1, T' * 960) = 0.1 * N(0, I) from `torch.Generator(request.seed)` -> Euler, 200
-steps, t 0 -> 1 -> clamp [-1, 1] -> divide by max(peak, 1). Output length is T' * 960 samples
-(the original does not trim or pad to the input length).
+Reconstruct per request: input -> 24 kHz (torchaudio sinc, as the README) -> 16 kHz
+(torchaudio, as the wrapper) -> channel mean -> Dasheng frames (1, 768, T'),
+T' = floor((floor(N16 / 160) + 1) / 4) -> noise (1, T' * 960) = 0.1 N(0, I) -> Euler, 200
+steps, t 0 -> 1 -> clamp [-1, 1] -> divide by max(peak, 1). Output length T' * 960 samples.
 
-Deliberate difference (recorded in `SystemInfo.parameters`): the noise comes from an explicit
-per-request generator (the original draws it from the global RNG).
+Deliberate differences (recorded in `SystemInfo.parameters`): noise from an explicit
+per-request generator (the original uses the global RNG; same CPU stream for the same seed);
+generated clips are ceil(25 d) frames (rounded up to whole patches) trimmed to d seconds (the
+original always renders its `latent_shape`, 250 frames = 10 s).
 """
 
 from __future__ import annotations
@@ -30,12 +38,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.errors import AudioError, CapabilityError, SabenchError, WeightsError
+from harness.errors import AudioError, SabenchError, WeightsError
 from harness.paths import weights_root
-from harness.records import Audio, GenerationRequest, ReconstructRequest, SystemInfo, freeze
+from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo,
+                             freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import files_sha256, require_file
+from systems.adapterkit import checked_params, files_sha256, require_file
 
 SAMPLE_RATE = 24000
 LATENT_DIM = 768
@@ -45,94 +54,133 @@ MIN_16K = 480
 """Fewest 16 kHz samples giving one frame: (480 // 160 + 1) // 4 = 1 (and > 256 for the
 mel front end's reflect padding of n_fft / 2)."""
 SNAPSHOT = "https://huggingface.co/ZeyuXie/SemanticVocoderSnapshot"
+TTA_HUB = "https://huggingface.co/ZeyuXie/SemanticVocoder"
+T5_HUB = "https://huggingface.co/google/flan-t5-large"
 DASHENG = "https://zenodo.org/records/11511780 (dasheng_base.pt)"
 CONFIG, VOCODER, ENCODER = "config.json", "semanticVocoder_epoch-270.pt", "dasheng_base.pt"
 VOCODER_FILES = tuple(f"semanticvocoder/{n}" for n in (VOCODER, CONFIG, ENCODER))
-DEFAULTS: dict[str, Any] = dict(vocoder_steps=200, variant="published", noise="per-request-generator")
-BLOCKED = ("the text-to-audio model ships only as hub remote code (trust_remote_code), which "
-           "sabench does not run; only reconstruction (encode -> vocoder) is implemented")
+TTA_FILES = ("semanticvocoder/tta/config.json", "semanticvocoder/tta/model.safetensors",
+             "flan-t5-large/config.json")
+DEFAULTS: dict[str, Any] = dict(
+    # the original's inference defaults (inference.py / model.py forward / infer.sh)
+    steps=100, cfg=3.5, sway=-1.0, vocoder_steps=200, variant="published",
+    noise="per-request-generator", length="ceil-25Hz-then-trim",
+    # FlowEdit: the SemanticAudio paper's Table 4 settings (source CFG 1, target CFG 7, the last
+    # 10 of 50 steps plain target sampling), as for TangoFlux; n_max 33 of 50.
+    edit_steps=50, edit_n_max=33, edit_n_min=10, edit_n_avg=1, edit_src_cfg=1.0, edit_tar_cfg=7.0)
 
 
 class SemanticVocoderSystem(System):
-    """Dasheng-base encoder + Flow2GAN-style generative vocoder; mono 24 kHz."""
+    """Text -> Dasheng semantic latents -> generative vocoder; mono 24 kHz."""
 
     name = "semanticvocoder"
-    capabilities = frozenset({"reconstruct"})
+    capabilities = frozenset({"generate", "edit", "reconstruct"})
     batch_size = 1
 
     def __init__(self, **params: Any):
-        unknown = set(params) - set(DEFAULTS) - {"weights", "tiny_seed"}
-        if unknown:
-            raise SabenchError(self.name, f"unknown parameters {sorted(unknown)}",
-                               f"use {sorted(DEFAULTS)} (and weights)")
-        super().__init__(**{**DEFAULTS, **params})
-        if self.params["variant"] not in ("published", "tiny"):
-            raise SabenchError(self.name, f"unknown variant {self.params['variant']!r}",
-                               "use 'published' (real weights) or 'tiny' (random, tests)")
-        if int(self.params["vocoder_steps"]) < 1:
-            raise SabenchError(self.name, "vocoder_steps must be >= 1", "pass vocoder_steps=200")
-        self._loaded = None
+        super().__init__(**checked_params(self.name, params, DEFAULTS))
+        for k in ("steps", "vocoder_steps"):
+            if int(self.params[k]) < 1:
+                raise SabenchError(self.name, f"{k} must be >= 1", f"pass {k}={DEFAULTS[k]}")
+        self._parts: dict[str, Any] = {}
+        self._tiny_dir = None
 
-    @property
-    def info(self) -> SystemInfo:
-        self.load()
-        knobs = {k: v for k, v in self.params.items() if k != "weights"}
-        return SystemInfo(self.name, "1", self._loaded["sha"], SAMPLE_RATE, 1, freeze(knobs))
+    # ---- files and identity ----------------------------------------------------------------
+    def _root(self) -> Path | None:
+        if self.params["variant"] == "tiny":
+            return self._tiny_root()
+        return weights_root(self.params.get("weights"))
+
+    def _tiny_root(self) -> Path:
+        if self._tiny_dir is None:
+            import tempfile
+
+            from systems.semanticvocoder.tiny import write_tiny, write_tiny_tta
+
+            seed = int(self.params.get("tiny_seed", 0))
+            self._tiny_dir = tempfile.TemporaryDirectory(prefix="sabench-sv-tiny-")
+            root = Path(self._tiny_dir.name)
+            write_tiny(root / "semanticvocoder", seed)
+            write_tiny_tta(root, seed)
+        return Path(self._tiny_dir.name)
 
     def files_present(self) -> dict[str, bool]:
         """Which published files exist under the weights directory."""
         root = weights_root(self.params.get("weights"))
-        return {rel: bool(root and (root / rel).exists()) for rel in VOCODER_FILES}
+        return {rel: bool(root and (root / rel).exists()) for rel in VOCODER_FILES + TTA_FILES}
 
-    def _paths(self) -> tuple[Path, Path, Path]:
-        w = self.params.get("weights")
-        cfg = require_file(f"semanticvocoder/{CONFIG}", self.name, SNAPSHOT, w)
-        voc = require_file(f"semanticvocoder/{VOCODER}", self.name, SNAPSHOT, w)
-        root = weights_root(w)
-        enc_rel = f"semanticvocoder/{ENCODER}" if (root / "semanticvocoder" / ENCODER).exists() \
-            else f"dasheng/{ENCODER}"
-        enc = require_file(enc_rel, self.name, DASHENG, w)
-        return cfg, voc, enc
+    def _file(self, rel: str, published: str) -> Path:
+        return require_file(rel, self.name, published, str(self._root()))
 
-    def load(self) -> None:
-        if self._loaded is not None:
-            return
+    @property
+    def info(self) -> SystemInfo:
         if self.params["variant"] == "tiny":
-            import tempfile
+            sha = f"random-init-seed-{int(self.params.get('tiny_seed', 0))}"
+        else:
+            sha = self._parts.get("sha") or self._published_sha()
+        knobs = {k: v for k, v in self.params.items() if k != "weights"}
+        return SystemInfo(self.name, "2", sha, SAMPLE_RATE, 1, freeze(knobs))
 
-            from systems.semanticvocoder.tiny import TINY_DASHENG, write_tiny
+    def _published_sha(self) -> str:
+        """sha256 over every published file present (which capability runs depends on them)."""
+        root = self._root()
+        if root is None:
+            raise WeightsError(self.name, "no weights directory", "pass --weights or set SABENCH_WEIGHTS")
+        files = [root / r for r in VOCODER_FILES + TTA_FILES if (root / r).exists()]
+        if not files:
+            raise WeightsError(str(root / "semanticvocoder"), "no SemanticVocoder files",
+                               f"download {SNAPSHOT} and/or {TTA_HUB} (docs/weights.md)")
+        self._parts["sha"] = files_sha256(files)
+        return self._parts["sha"]
 
-            seed = int(self.params.get("tiny_seed", 0))
-            with tempfile.TemporaryDirectory() as tmp:
-                folder = write_tiny(Path(tmp) / "semanticvocoder", seed)
-                self._loaded = build(folder / CONFIG, folder / VOCODER, folder / ENCODER,
-                                     sha=f"random-init-seed-{seed}", dims=TINY_DASHENG)
-            return
-        self._loaded = build(*self._paths())
+    # ---- the three loadable parts ------------------------------------------------------------
+    def load(self) -> None:
+        """Nothing eager: each capability loads its own files on first use."""
+
+    def _dasheng_path(self) -> Path:
+        root = self._root()
+        rel = f"semanticvocoder/{ENCODER}" if root and (root / "semanticvocoder" / ENCODER).exists() \
+            else f"dasheng/{ENCODER}"
+        return self._file(rel, DASHENG)
 
     @property
     def encoder(self):
-        self.load()
-        return self._loaded["encoder"]
+        """Dasheng-base semantic encoder (input at 24 kHz)."""
+        if "encoder" not in self._parts:
+            from systems.semanticvocoder import encoder
+
+            dims = None
+            if self.params["variant"] == "tiny":
+                from systems.semanticvocoder.tiny import TINY_DASHENG as dims
+            net = encoder.load_dasheng(self._dasheng_path(), dims or encoder.BASE_DIMS)
+            self._parts["encoder"] = encoder.SemanticEncoder(net, SAMPLE_RATE)
+        return self._parts["encoder"]
 
     @property
     def vocoder(self):
-        self.load()
-        return self._loaded["vocoder"]
+        """The snapshot's vocoder (reconstruction path) with its config."""
+        if "vocoder" not in self._parts:
+            self._parts["vocoder"] = build_vocoder(self._file(f"semanticvocoder/{CONFIG}", SNAPSHOT),
+                                                   self._file(f"semanticvocoder/{VOCODER}", SNAPSHOT))
+        return self._parts["vocoder"]
 
-    def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
-        raise CapabilityError(self.name, f"cannot generate: {BLOCKED}",
-                              "evaluate SemanticVocoder outputs rendered with its own scripts as a "
-                              "folder system ('precomputed'); 'reconstruct' works here")
+    @property
+    def tta(self):
+        """The text-to-audio model (`tta.TextToAudio`)."""
+        if "tta" not in self._parts:
+            from systems.semanticvocoder import tta_loading
 
-    def edit(self, requests, sources) -> list[Audio]:
-        raise CapabilityError(self.name, f"cannot edit: {BLOCKED} (and it has no editing method)",
-                              "choose a system whose capabilities include 'edit'")
+            cfg = self._file("semanticvocoder/tta/config.json", TTA_HUB)
+            t5 = self._file("flan-t5-large/config.json", T5_HUB).parent
+            self._parts["tta"] = tta_loading.build(cfg, cfg.parent, t5)
+        return self._parts["tta"]
 
+    # ---- reconstruct ---------------------------------------------------------------------------
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
         if len(requests) != len(inputs):
             raise SabenchError(self.name, f"{len(requests)} requests but {len(inputs)} inputs",
                                "pass one input per request")
+        _ = self.vocoder, self.encoder                                  # missing files fail first
         return [self.reconstruct_one(r, a) for r, a in zip(requests, inputs)]
 
     def latents(self, audio: Audio, item: str):
@@ -154,38 +202,79 @@ class SemanticVocoderSystem(System):
         return self.encoder.encode(wave)                                # (1, D, T') @ 25 Hz
 
     def decode(self, z, seed: int):
-        """(1, D, T') latents -> (1, T' * 960) waveform @ 24 kHz, noise from `seed`."""
-        import torch
+        """(1, D, T') latents -> (1, T' * 960) waveform @ 24 kHz with the snapshot vocoder."""
+        from systems.semanticvocoder.tta import decode
 
-        gen = self.vocoder
-        noise = torch.randn((z.shape[0], z.shape[-1] * gen.cfg.hop_length), generator=torch_generator(seed))
-        noise = noise * gen.cfg.init_noise_scale                        # (B, T' * 960) @ 24 kHz
-        y = gen.sample(z, noise, int(self.params["vocoder_steps"]), clamp=self._loaded["clamp"])
-        return y / y.abs().amax(dim=-1, keepdim=True).clamp(min=1.0)    # peak <= 1
+        voc = self.vocoder
+        return decode(voc["net"], z, torch_generator(seed), int(self.params["vocoder_steps"]), voc["clamp"])
 
     def reconstruct_one(self, request: ReconstructRequest, audio: Audio) -> Audio:
         z = self.latents(audio, request.prompt.id)
         y = self.decode(z, request.seed)                                # (1, L) @ 24 kHz
         return Audio(y.numpy().astype(np.float32), SAMPLE_RATE)
 
+    # ---- generate --------------------------------------------------------------------------------
+    def _check_seconds(self, seconds: float, item: str) -> None:
+        from systems.semanticvocoder.tta import max_seconds
 
-def build(cfg_path: Path, voc_path: Path, enc_path: Path, sha: str | None = None,
-          dims: dict | None = None) -> dict:
-    """Encoder + vocoder from the three files, both strictly key-checked. `dims` overrides the
-    Dasheng width/depth/heads (default: dasheng_base's 768/12/12, forced as the original does)."""
-    from systems.semanticvocoder import encoder, loading, network
+        top = max_seconds(self.tta.cfg.backbone)
+        if not seconds > 0 or (top is not None and seconds > top):
+            raise SabenchError(item, f"duration {seconds} s outside (0, {top}] s",
+                               "the model's position table bounds the clip length; request a shorter clip")
 
-    cfg = loading.read_config(cfg_path)
-    dasheng = encoder.load_dasheng(enc_path, encoder.BASE_DIMS if dims is None else dims)
-    if int(dasheng.embed_dim) != cfg.vocoder.latent_dim:
-        raise WeightsError(str(enc_path), f"encoder width {dasheng.embed_dim} != vocoder latent_dim "
-                           f"{cfg.vocoder.latent_dim}", "use the matching dasheng_base.pt")
+    def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
+        out = []
+        for r in requests:
+            self._check_seconds(r.prompt.duration, r.prompt.id)
+            y = self.tta.render(r.prompt.text, r.prompt.duration, torch_generator(r.seed),
+                                int(self.params["steps"]), float(self.params["cfg"]),
+                                self.params["sway"], int(self.params["vocoder_steps"]))
+            n = int(round(r.prompt.duration * SAMPLE_RATE))
+            out.append(Audio(y[:, :n].numpy().astype(np.float32), SAMPLE_RATE))    # (1, n) @ 24 kHz
+        return out
+
+    # ---- edit --------------------------------------------------------------------------------------
+    def edit_config(self):
+        from systems.flowedit import FlowEditConfig
+
+        return FlowEditConfig.from_params(self.params)
+
+    def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
+        """FlowEdit over the text-to-audio velocity from the source's semantic latents (cropped to
+        whole patches); an unknown source caption means the zero (unconditional) content."""
+        import torch
+
+        from systems.flowedit import flowedit
+        from systems.semanticvocoder.tta import decode, sigma_grid
+
+        model, fe = self.tta, self.edit_config()
+        grid = sigma_grid(fe.steps, self.params["sway"]).tolist()
+        out = []
+        for r, a in zip(requests, sources, strict=True):
+            z = self.latents(a, r.prompt.id)                               # (1, 768, T') @ 25 Hz
+            p = model.cfg.backbone.patch_size
+            z = z[..., : z.shape[-1] // p * p]
+            self._check_seconds(z.shape[-1] / FRAMES_PER_SECOND, r.prompt.id)
+            tar = model.condition(r.target_text)
+            src = model.condition(r.source_text) if r.source_text is not None else \
+                (torch.zeros_like(tar[0]), tar[1])
+            gen = torch_generator(r.seed)
+            z_edit = flowedit(model.velocity, z, src, tar, fe, [gen], timesteps=grid)
+            y = decode(model.vocoder, z_edit, gen, int(self.params["vocoder_steps"]),
+                       model.cfg.autoencoder.clamp_pred)
+            out.append(Audio(y.numpy().astype(np.float32), SAMPLE_RATE))
+        return out
+
+
+def build_vocoder(cfg_path: Path, voc_path: Path) -> dict:
+    """The snapshot vocoder from its config + checkpoint, strictly key-checked on `meta`."""
     import torch
 
+    from systems.semanticvocoder import loading, network
+
+    cfg = loading.read_config(cfg_path)
     with torch.device("meta"):
         net = network.SemanticVocoderGenerator(cfg.vocoder)
     state = loading.generator_state(voc_path, {k: list(v.shape) for k, v in net.state_dict().items()})
     net.load_state_dict(state, strict=True, assign=True)
-    return {"encoder": encoder.SemanticEncoder(dasheng, cfg.sample_rate), "vocoder": net.eval(),
-            "clamp": bool(cfg.clamp_pred), "config": cfg,
-            "sha": sha or files_sha256([cfg_path, voc_path, enc_path])}
+    return {"net": net.eval(), "clamp": bool(cfg.clamp_pred), "config": cfg}

@@ -49,13 +49,23 @@ AE_KEYS = {"n_timesteps", "sample_rate", "downsampling_ratio", "encoder_sampling
 
 
 def parse_config(cfg: Mapping[str, Any], item: str) -> AutoencoderConfig:
-    """`config["model"]["autoencoder"]` -> AutoencoderConfig; precise errors on anything else."""
-    fix = f"use config.json from {SNAPSHOT}"
+    """`config["model"]["autoencoder"]` (the vocoder snapshot) -> AutoencoderConfig."""
     try:
         ae = cfg["model"]["autoencoder"]
+    except (KeyError, TypeError) as exc:
+        raise WeightsError(item, f"no model.autoencoder.vocoder node ({exc!r})", f"use config.json from {SNAPSHOT}") from exc
+    return parse_autoencoder(ae, item)
+
+
+def parse_autoencoder(ae: Mapping[str, Any], item: str, allow_no_encoder: bool = False) -> AutoencoderConfig:
+    """A `SemanticVocoder` autoencoder node -> AutoencoderConfig; precise errors on anything else.
+    `allow_no_encoder`: the text-to-audio model's copy may say encoder_name "none" (the original
+    then builds no encoder: "during inference, encoder is not used")."""
+    fix = f"use config.json from {SNAPSHOT}"
+    try:
         voc = dict(ae["vocoder"])
     except (KeyError, TypeError) as exc:
-        raise WeightsError(item, f"no model.autoencoder.vocoder node ({exc!r})", fix) from exc
+        raise WeightsError(item, f"no autoencoder.vocoder node ({exc!r})", fix) from exc
     target = str(voc.get("_target_", ""))
     if not target.endswith("MaeAudioGenerator"):
         raise WeightsError(item, f"vocoder _target_ is {target!r}, expected ...MaeAudioGenerator", fix)
@@ -64,7 +74,8 @@ def parse_config(cfg: Mapping[str, Any], item: str) -> AutoencoderConfig:
         raise WeightsError(item, f"autoencoder keys sabench does not implement: {extra}", fix)
     out = AutoencoderConfig(GeneratorConfig.from_kwargs(voc, item),
                             **{k: ae[k] for k in AE_KEYS if k in ae})
-    if out.encoder_name != "dasheng_base" or out.sample_rate != out.vocoder.sampling_rate \
+    encoders = ("dasheng_base", "none") if allow_no_encoder else ("dasheng_base",)
+    if out.encoder_name not in encoders or out.sample_rate != out.vocoder.sampling_rate \
             or out.downsampling_ratio != out.vocoder.hop_length:
         raise WeightsError(item, f"unsupported autoencoder (encoder {out.encoder_name!r}, rate "
                            f"{out.sample_rate}, ratio {out.downsampling_ratio} vs vocoder hop "

@@ -59,3 +59,66 @@ def write_tiny(folder: Path, seed: int = 0) -> Path:
     enc = build_dasheng(TINY_DASHENG, seed + 1)
     torch.save({"model": enc.state_dict(), "config": dict(TINY_DASHENG)}, folder / "dasheng_base.pt")
     return folder
+
+
+TINY_BACKBONE = dict(
+    _target_="models.dit.mask_dit.UDiT", img_size=50, patch_size=1, in_chans=32, out_chans=None,
+    input_type="1d", embed_dim=32, depth=3, num_heads=2, mlp_ratio=2, qkv_bias=True, qk_scale=None,
+    qk_norm="layernorm", act_layer="geglu", norm_layer="layernorm", context_norm=True,
+    use_checkpoint=False, time_fusion="ada_sola_bias", ada_sola_rank=4, ada_sola_alpha=4,
+    cls_dim=None, context_dim=16, context_fusion="cross", context_max_length=64,
+    context_pe_method="sinu", pe_method="abs", rope_mode="shared", use_conv=True, skip=True,
+    skip_norm=True)
+"""A 2-second (50 frames) UDiT over 32-d latents exercising most options."""
+TINY_CONTENT_DIM = 16
+
+
+def tta_config(backbone: dict, voc: GeneratorConfig, content_dim: int) -> dict:
+    """The published HF config.json layout (`model_config` = the original's Hydra node)."""
+    ae = hydra_config(voc)["model"]["autoencoder"]
+    ae["encoder_name"] = "none"
+    text = {"_target_": "models.content_encoder.text_encoder.T5TextEncoder",
+            "embed_dim": content_dim, "model_name": "google/flan-t5-large"}
+    return {"architectures": ["SemanticVocoder"], "model_type": "semantic_vocoder", "model_config": {
+        "_target_": "models.flow_matching.SingleTaskCrossAttentionAudioFlowMatching",
+        "autoencoder": ae, "backbone": dict(backbone),
+        "content_encoder": {"_target_": "models.content_encoder.content_encoder.ContentEncoder",
+                            "embed_dim": content_dim, "text_encoder": text},
+        "cfg_drop_ratio": 0.2, "sample_strategy": "normal", "num_train_steps": 1000}}
+
+
+def random_tta(doc: dict, seed: int):
+    """`Published` at the config in `doc` with a tiny T5 and random weights (adaLN and gates
+    made non-zero so every parameter matters); the vocoder from `random_generator`."""
+    from systems.adapterkit import tiny_t5_config
+    from systems.semanticvocoder.tta import Published, parse_tta_config
+
+    cfg = parse_tta_config(doc, "tiny")
+    with seeded_construction(seed):
+        net = Published(cfg, tiny_t5_config(32))
+        for name, p in net.model.backbone.named_parameters():
+            with torch.no_grad():
+                p.add_(0.05 * torch.randn_like(p))
+    net.model.autoencoder.generator.load_state_dict(random_generator(cfg.autoencoder.vocoder, seed + 2).state_dict())
+    net.model.content_encoder.text_encoder.tie()
+    return net.eval()
+
+
+def write_tiny_tta(root: Path, seed: int = 0) -> Path:
+    """Write `semanticvocoder/tta/{config.json, model.safetensors}` and a tiny
+    `flan-t5-large/` (tokenizer + T5 config) under `root`; returns root."""
+    from safetensors.torch import save_file
+
+    from systems.adapterkit import tiny_t5_config, tiny_tokenizer
+    from systems.semanticvocoder.tta import TIED
+
+    folder = Path(root) / "semanticvocoder" / "tta"
+    folder.mkdir(parents=True, exist_ok=True)
+    doc = tta_config(TINY_BACKBONE, TINY_VOCODER, TINY_CONTENT_DIM)
+    (folder / "config.json").write_text(json.dumps(doc, indent=1))
+    state = {k: v.contiguous() for k, v in random_tta(doc, seed).state_dict().items() if k != TIED[1]}
+    save_file(state, str(folder / "model.safetensors"))
+    t5_dir = Path(root) / "flan-t5-large"
+    tiny_tokenizer().save_pretrained(str(t5_dir))
+    tiny_t5_config(32).save_pretrained(str(t5_dir))
+    return Path(root)

@@ -1,5 +1,6 @@
 """SemanticVocoder reconstruction at a tiny size (random weights in the published file format),
-its refusals, and the catalog entries of the adapters."""
+its refusals, and the catalog entries of the adapters. (Text-to-audio and editing:
+test_semanticvocoder_tta.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen, rec_req
-from harness.errors import AudioError, CapabilityError, WeightsError
+from _adapter_kit import gen, rec_req
+from harness.errors import AudioError, WeightsError
 from harness.records import Audio, Prompt, ReconstructRequest
 
 
@@ -43,15 +44,10 @@ def tiny_weights(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def system(tiny_weights):
+def system():
     from systems.semanticvocoder import adapter
-    from systems.semanticvocoder.tiny import TINY_DASHENG
 
-    s = adapter.SemanticVocoderSystem(weights=str(tiny_weights), vocoder_steps=4)
-    d = tiny_weights / "semanticvocoder"
-    s._loaded = adapter.build(d / "config.json", d / "semanticVocoder_epoch-270.pt",
-                              d / "dasheng_base.pt", dims=TINY_DASHENG)
-    return s
+    return adapter.SemanticVocoderSystem(variant="tiny", vocoder_steps=4)
 
 
 def test_reconstruct_shapes_rate_duration(system):
@@ -104,20 +100,25 @@ def test_too_short_and_bad_audio(system):
         system.reconstruct([req(1)], [Audio(np.full((1, 800), np.nan, np.float32), 16000)])
 
 
-def test_generate_and_edit_refuse_with_reason(system):
-    assert system.capabilities == frozenset({"reconstruct"})
-    with pytest.raises(CapabilityError, match="remote code"):
-        system.generate([gen("a dog barks", 1)])
-    with pytest.raises(CapabilityError, match="cannot edit"):
-        system.edit([edit_req("a", "b")], [clip(0.3)])
+def test_capabilities_and_reconstruct_needs_no_text_model(tiny_weights):
+    """Reconstruction runs from the three snapshot files alone; generate then names what is missing."""
+    from systems.semanticvocoder.adapter import SemanticVocoderSystem
+
+    s = SemanticVocoderSystem(weights=str(tiny_weights), vocoder_steps=2)
+    assert s.capabilities == frozenset({"generate", "edit", "reconstruct"})
+    s._parts["encoder"] = SemanticVocoderSystem(variant="tiny").encoder     # tiny width (32)
+    assert s.reconstruct([req(1)], [clip(0.3)])[0].sample_rate == 24000
+    with pytest.raises(WeightsError, match="semanticvocoder/tta/config.json.*ZeyuXie/SemanticVocoder"):
+        s.generate([gen("a dog barks", 1)])
 
 
-def test_info_hashes_the_files(system, tiny_weights):
+def test_info_hashes_the_files(tiny_weights):
     from systems.adapterkit import files_sha256
+    from systems.semanticvocoder.adapter import SemanticVocoderSystem
 
     d = tiny_weights / "semanticvocoder"
-    want = files_sha256([d / "config.json", d / "semanticVocoder_epoch-270.pt", d / "dasheng_base.pt"])
-    info = system.info
+    want = files_sha256([d / "semanticVocoder_epoch-270.pt", d / "config.json", d / "dasheng_base.pt"])
+    info = SemanticVocoderSystem(weights=str(tiny_weights), vocoder_steps=4).info
     assert info.checkpoint_sha256 == want and info.sample_rate == 24000 and info.channels == 1
     assert dict(info.parameters)["vocoder_steps"] == 4
 
@@ -139,15 +140,15 @@ def test_missing_dasheng_named_with_source(tmp_path, monkeypatch):
     (tmp_path / "semanticvocoder" / "dasheng_base.pt").unlink()
     monkeypatch.setenv("SABENCH_WEIGHTS", str(tmp_path))
     with pytest.raises(WeightsError, match="dasheng_base.pt.*zenodo.org/records/11511780"):
-        SemanticVocoderSystem().load()
+        SemanticVocoderSystem().encoder
     (tmp_path / "dasheng").mkdir()
     (tmp_path / "dasheng" / "dasheng_base.pt").write_bytes(b"x")       # the alternative place
-    assert SemanticVocoderSystem()._paths()[2] == tmp_path / "dasheng" / "dasheng_base.pt"
+    assert SemanticVocoderSystem()._dasheng_path() == tmp_path / "dasheng" / "dasheng_base.pt"
 
 
 def test_partial_checkpoint_refused_naming_keys(tmp_path):
     from systems.semanticvocoder import adapter
-    from systems.semanticvocoder.tiny import TINY_DASHENG, write_tiny
+    from systems.semanticvocoder.tiny import write_tiny
 
     d = write_tiny(tmp_path / "semanticvocoder")
     ckpt = torch.load(d / "semanticVocoder_epoch-270.pt", weights_only=True)
@@ -156,18 +157,17 @@ def test_partial_checkpoint_refused_naming_keys(tmp_path):
     torch.save(ckpt, d / "semanticVocoder_epoch-270.pt")
     with pytest.raises(WeightsError, match=r"1 missing keys: estimators\.1\.decoder\.out_proj\.weight"
                                            r".*cond_encoder\.in_proj\.bias \[5\] != \[16\]"):
-        adapter.build(d / "config.json", d / "semanticVocoder_epoch-270.pt", d / "dasheng_base.pt",
-                      dims=TINY_DASHENG)
+        adapter.build_vocoder(d / "config.json", d / "semanticVocoder_epoch-270.pt")
 
 
 def test_published_dims_refuse_a_small_encoder(tmp_path):
     """The published path forces dasheng_base's 768/12/12 (as the original); a tiny file fails."""
-    from systems.semanticvocoder import adapter
+    from systems.semanticvocoder.adapter import SemanticVocoderSystem
     from systems.semanticvocoder.tiny import write_tiny
 
-    d = write_tiny(tmp_path / "semanticvocoder")
+    write_tiny(tmp_path / "semanticvocoder")
     with pytest.raises(WeightsError, match="missing keys: blocks.1"):
-        adapter.build(d / "config.json", d / "semanticVocoder_epoch-270.pt", d / "dasheng_base.pt")
+        SemanticVocoderSystem(weights=str(tmp_path)).encoder
 
 
 class Params(dict):
