@@ -90,7 +90,7 @@ WEIGHT_FILES: list[WeightFile] = [
                "torchvggish state dict (features.*, embeddings.*)"),
     # --- systems (read by systems/*; listed so `doctor` sees one layout) -----------------------
     *[WeightFile("flan-t5-large", f"flan-t5-large/{f}", None, s, f"{_HF}/google/flan-t5-large ({f})",
-                 "T5 text encoder for TangoFlux / Resonate / SemanticAudio")
+                 "T5 text encoder for TangoFlux / Resonate / SemanticAudio / SemanticVocoder")
       for f, s in (("config.json", "< 1 KB"), ("model.safetensors", "≈ 3.1 GB"),
                    ("spiece.model", "≈ 0.8 MB"), ("tokenizer.json", "≈ 2.4 MB"))],
     WeightFile("dacvae", "dacvae/weights.pth", None, "≈ 0.5 GB",
@@ -113,7 +113,11 @@ WEIGHT_FILES: list[WeightFile] = [
       for f, s, src, d in (
           ("config.json", "< 10 KB", "ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config"),
           ("semanticVocoder_epoch-270.pt", "≈ 0.3 GB", "ZeyuXie/SemanticVocoderSnapshot", "vocoder generator"),
-          ("dasheng_base.pt", "≈ 0.35 GB", "Dasheng-base (RicherMans/Dasheng release)", "semantic encoder"))],
+          ("dasheng_base.pt", "≈ 0.35 GB", "Dasheng-base (RicherMans/Dasheng release)", "semantic encoder"),
+          ("tta/config.json", "< 10 KB", "ZeyuXie/SemanticVocoder (config.json)",
+           "text-to-audio config (model_config = the Hydra node)"),
+          ("tta/model.safetensors", "≈ 4 GB (size unverified)", "ZeyuXie/SemanticVocoder (model.safetensors)",
+           "text-to-audio UDiT + flan-t5 encoder + vocoder (or sharded / pytorch_model.bin)"))],
 ]
 
 STATUSES = ("present", "missing", "sha256-mismatch", "corrupt")

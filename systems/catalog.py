@@ -22,7 +22,8 @@ _ENTRIES = [
     ("resonate", "systems.resonate.adapter:ResonateSystem",
      "xiquan-li/Resonate: FluxAudio over mel-VAE latents, mono 44.1 kHz (steps, cfg=3.0, checkpoint)"),
     ("semanticvocoder", "systems.semanticvocoder.adapter:SemanticVocoderSystem",
-     "SemanticVocoder: Dasheng semantic latents -> generative vocoder, mono 24 kHz (reconstruct only; vocoder_steps=200)"),
+     "SemanticVocoder: text -> UDiT over Dasheng semantic latents -> generative vocoder, "
+     "mono 24 kHz (steps=100, cfg=3.5, vocoder_steps=200, edit_*)"),
 ]
 
 for _name, _target, _help in _ENTRIES:
