@@ -62,14 +62,15 @@ def write_tiny(folder: Path, seed: int = 0) -> Path:
 
 
 TINY_BACKBONE = dict(
-    _target_="models.dit.mask_dit.UDiT", img_size=50, patch_size=1, in_chans=32, out_chans=None,
+    _target_="models.dit.mask_dit.UDiT", img_size=250, patch_size=1, in_chans=32, out_chans=None,
     input_type="1d", embed_dim=32, depth=3, num_heads=2, mlp_ratio=2, qkv_bias=True, qk_scale=None,
     qk_norm="layernorm", act_layer="geglu", norm_layer="layernorm", context_norm=True,
     use_checkpoint=False, time_fusion="ada_sola_bias", ada_sola_rank=4, ada_sola_alpha=4,
     cls_dim=None, context_dim=16, context_fusion="cross", context_max_length=64,
     context_pe_method="sinu", pe_method="abs", rope_mode="shared", use_conv=True, skip=True,
     skip_norm=True)
-"""A 2-second (50 frames) UDiT over 32-d latents exercising most options."""
+"""A 10-second (250 frames, the published latent_shape) UDiT over 32-d latents exercising most
+options."""
 TINY_CONTENT_DIM = 16
 
 

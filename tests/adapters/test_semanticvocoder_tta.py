@@ -55,8 +55,8 @@ def test_generate_seeded_and_global_rng_untouched(system):
 
 
 def test_too_long_refused_naming_the_limit(system):
-    with pytest.raises(Exception, match=r"duration 3.0 s outside \(0, 2.0\]"):
-        system.generate([gen("a dog barks", 1, duration=3.0)])          # tiny table: 50 frames
+    with pytest.raises(Exception, match=r"duration 10.5 s outside \(0, 10.0\]"):
+        system.generate([gen("a dog barks", 1, duration=10.5)])         # tiny table: 250 frames
 
 
 def test_sigma_grid_is_the_cosine_schedule():
@@ -246,3 +246,26 @@ def test_missing_text_model_named_with_source(tmp_path):
 
     with pytest.raises(WeightsError, match="semanticvocoder/tta/config.json.*ZeyuXie/SemanticVocoder"):
         SemanticVocoderSystem(weights=str(tmp_path)).generate([gen("a dog barks", 1)])
+
+
+def test_all_three_capabilities_through_the_harness(tmp_path):
+    """`sabench run` with the tiny SemanticVocoder on the mini generation, editing and
+    reconstruction suites: every metric scores all 10 items and the stored audio is what the
+    system declared (mono 24 kHz)."""
+    import soundfile as sf
+
+    from harness.cli import main
+
+    spec = "semanticvocoder:variant=tiny,steps=3,vocoder_steps=2,edit_steps=4,edit_n_max=3,edit_n_min=1"
+    code = main(["run", "--suite", "mini-generation", "--suite", "mini-editing", "--suite",
+                 "mini-reconstruction", "--system", spec, "--limit", "10", "--out", str(tmp_path),
+                 "--quiet"])
+    assert code == 0
+    runs = json.loads((tmp_path / "report.json").read_text())["runs"]
+    assert sorted(r["suite"] for r in runs) == ["mini-editing", "mini-generation", "mini-reconstruction"]
+    for r in runs:
+        assert r["failures"] == [] and r["system"]["sample_rate"] == 24000
+        assert r["aggregates"] and all(a["n"] == 10 for a in r["aggregates"])
+    wavs = sorted((tmp_path / "artifacts").rglob("*.wav"))
+    assert len(wavs) == 30
+    assert {(sf.info(str(w)).samplerate, sf.info(str(w)).channels) for w in wavs} == {(24000, 1)}
