@@ -109,14 +109,16 @@ WEIGHT_FILES: list[WeightFile] = [
                       ("bigvgan_v2_44khz_128band_512x/config.json", "< 10 KB", "BigVGAN config"),
                       ("bigvgan_v2_44khz_128band_512x/bigvgan_generator.pt", "≈ 0.5 GB",
                        "BigVGAN generator"))],
-    *[WeightFile("semanticvocoder", f"semanticvocoder/{f}", None, s, f"{_HF}/{src}", d)
+    *[WeightFile("semanticvocoder", f"semanticvocoder/{f}", None, s, src, d)
       for f, s, src, d in (
-          ("config.json", "< 10 KB", "ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config"),
-          ("semanticVocoder_epoch-270.pt", "≈ 0.3 GB", "ZeyuXie/SemanticVocoderSnapshot", "vocoder generator"),
-          ("dasheng_base.pt", "≈ 0.35 GB", "Dasheng-base (RicherMans/Dasheng release)", "semantic encoder"),
-          ("tta/config.json", "< 10 KB", "ZeyuXie/SemanticVocoder (config.json)",
+          ("config.json", "< 10 KB", f"{_HF}/ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config"),
+          ("semanticVocoder_epoch-270.pt", "≈ 0.3 GB", f"{_HF}/ZeyuXie/SemanticVocoderSnapshot",
+           "vocoder generator"),
+          ("dasheng_base.pt", "≈ 0.35 GB", "https://zenodo.org/records/11511780 (dasheng_base.pt)",
+           "Dasheng-base semantic encoder (or dasheng/dasheng_base.pt)"),
+          ("tta/config.json", "< 10 KB", f"{_HF}/ZeyuXie/SemanticVocoder (config.json)",
            "text-to-audio config (model_config = the Hydra node)"),
-          ("tta/model.safetensors", "≈ 4 GB (size unverified)", "ZeyuXie/SemanticVocoder (model.safetensors)",
+          ("tta/model.safetensors", "≈ 4 GB (size unverified)", f"{_HF}/ZeyuXie/SemanticVocoder (model.safetensors)",
            "text-to-audio UDiT + flan-t5 encoder + vocoder (or sharded / pytorch_model.bin)"))],
 ]
 
