@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,16 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen, rec_req
+from _adapter_kit import edit_req, gen, rec_req, export_original
 from harness.errors import SabenchError, WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
 from systems.adapterkit import diff_keys, key_shapes, read_key_list
 
 KEYS = REPO_ROOT / "systems" / "resonate" / "keys"
-# A git directory of the original xiquan-li/Resonate code (never committed); the parity
-# tests skip unless it is given.
-ORIGINAL = Path(os.environ.get("SABENCH_RESONATE_SRC", "/nonexistent"))
+# The original code comes from a git dir named by an env var (never committed); the parity
+# tests skip without it (_adapter_kit.export_original).
 
 
 @pytest.fixture(scope="module")
@@ -145,13 +142,8 @@ def test_real_config_keys_match_published_list():
 
 @pytest.fixture(scope="module")
 def original_src(tmp_path_factory):
-    if not (ORIGINAL / "HEAD").exists() and not (ORIGINAL / ".git").exists():
-        pytest.skip("original Resonate checkout not available (set SABENCH_RESONATE_SRC)")
-    dest = tmp_path_factory.mktemp("rs_orig")
-    archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "resonate/model",
-                              "resonate/ext"], capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
-    return dest
+    return export_original("SABENCH_RESONATE_SRC", "Resonate", ("resonate/model", "resonate/ext"),
+                           tmp_path_factory)
 
 
 def test_velocity_parity_with_original_network(original_src):

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
@@ -19,9 +19,8 @@ from systems.adapterkit import diff_keys, key_shapes, read_key_list
 
 KEYS = REPO_ROOT / "systems" / "semanticvocoder" / "keys"
 VOCODER_LISTS = sorted(p for p in KEYS.glob("*.json") if "config" in json.loads(p.read_text()))
-# A git directory of the original zeyuxie29/SemanticVocoder code (never committed); the parity
-# tests skip unless it is given.
-ORIGINAL = Path(os.environ.get("SABENCH_SEMANTICVOCODER_SRC", "/nonexistent"))
+# The original code comes from a git dir named by SABENCH_SEMANTICVOCODER_SRC (never committed);
+# the parity tests skip without it (_adapter_kit.export_original).
 
 
 def test_dasheng_base_keys_match_original():
@@ -117,12 +116,7 @@ def test_condition_frames_repeat_then_fit():
 
 @pytest.fixture(scope="module")
 def original_src(tmp_path_factory):
-    if not (ORIGINAL / "HEAD").exists() and not (ORIGINAL / ".git").exists():
-        pytest.skip("original SemanticVocoder checkout not available (set SABENCH_SEMANTICVOCODER_SRC)")
-    dest = tmp_path_factory.mktemp("sv_orig")
-    archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "src"],
-                             capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    dest = export_original("SABENCH_SEMANTICVOCODER_SRC", "SemanticVocoder", ("src",), tmp_path_factory)
     return dest
 
 

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
@@ -179,12 +180,7 @@ def test_full_probe_counts_by_hand():
 
 @pytest.fixture(scope="module")
 def original_src(tmp_path_factory):
-    if not (ORIGINAL / "HEAD").exists() and not (ORIGINAL / ".git").exists():
-        pytest.skip("original SemanticVocoder checkout not available (set SABENCH_SEMANTICVOCODER_SRC)")
-    dest = tmp_path_factory.mktemp("sv_orig_tta")
-    archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "src"],
-                             capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    dest = export_original("SABENCH_SEMANTICVOCODER_SRC", "SemanticVocoder", ("src",), tmp_path_factory)
     return dest
 
 

@@ -17,11 +17,11 @@ from __future__ import annotations
 import inspect
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
@@ -38,12 +38,7 @@ ROOTS = ("models", "utils")                          # the original's top-level 
 @pytest.fixture(scope="module")
 def original_root(tmp_path_factory):
     """`src/inference` of `git archive HEAD src`, importable for the module's tests only."""
-    if not (ORIGINAL / "HEAD").exists() and not (ORIGINAL / ".git").exists():
-        pytest.skip("original SemanticVocoder checkout not available (set SABENCH_SEMANTICVOCODER_SRC)")
-    dest = tmp_path_factory.mktemp("sv_orig_tta_parity")
-    archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "src"],
-                             capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    dest = export_original("SABENCH_SEMANTICVOCODER_SRC", "SemanticVocoder", ("src",), tmp_path_factory)
     root = dest / "src" / "inference"
     from systems.semanticvocoder.keys.derive import _stub_tensorboard
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen, rec_req
+from _adapter_kit import edit_req, gen, rec_req, export_original
 from harness.errors import SabenchError, WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
@@ -181,23 +181,16 @@ def test_real_config_keys_match_published_list():
 
 # ---- parity with the original TangoFlux sampling code ------------------------------------
 
-# A git directory of the original declare-lab/TangoFlux code (never committed); the parity
-# test skips unless it is given.
-ORIGINAL = __import__("pathlib").Path(__import__("os").environ.get("SABENCH_TANGOFLUX_SRC", "/nonexistent"))
+# The original code comes from a git dir named by an env var (never committed); the parity
+# tests skip without it (_adapter_kit.export_original).
 
 
 @pytest.fixture(scope="module")
 def tangoflux_src(tmp_path_factory):
-    import subprocess
     import sys
     import types
 
-    if not (ORIGINAL / "HEAD").exists() and not (ORIGINAL / ".git").exists():
-        pytest.skip("original TangoFlux checkout not available (set SABENCH_TANGOFLUX_SRC)")
-    dest = tmp_path_factory.mktemp("tf_orig")
-    archive = subprocess.run(["git", "--git-dir", str(ORIGINAL), "archive", "HEAD", "tangoflux"],
-                             capture_output=True, check=True)
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    dest = export_original("SABENCH_TANGOFLUX_SRC", "TangoFlux", ("tangoflux",), tmp_path_factory)
     sys.modules.setdefault("datasets", types.SimpleNamespace(load_dataset=None, Audio=object))
     sys.path.insert(0, str(dest))
     try:
