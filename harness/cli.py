@@ -2,6 +2,7 @@
 
     sabench                                   # = sabench run: the mini leaderboard + report
     sabench run --suite audiocaps --system tangoflux --system precomputed:path=out/x
+    sabench run --job paper --weights W --data D   # a job file: suites/jobs/paper.yaml
     sabench generate --suite ttabench --system sine --to outputs/sine/
     sabench score --suite ttabench --path outputs/sine/        # pre-generated files, by id
     sabench report | list [kind] | doctor | gate ...
@@ -25,8 +26,6 @@ from typing import Any
 from harness.errors import SabenchError
 
 COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
-MINI_DEFAULT = "mini_default.yaml"
-"""In `suites/`: the systems of the default (no-argument) mini leaderboard."""
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -50,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
     run.add_argument("--suite", "-s", action="append", default=[], help="suite name or suite.yaml (repeatable)")
     run.add_argument("--system", "-m", action="append", default=[], help="name[:k=v,...] (repeatable)")
+    run.add_argument("--job", "-j", help="a job: name in suites/jobs/ or a YAML path (suites x systems groups); "
+                     "no --job/--suite/--system: the 'mini' job")
     run.add_argument("--no-report", action="store_true", help="print the summary only")
     gen = sub.add_parser("generate", parents=[common], help="generate samples only (artifact store / a folder)")
     gen.add_argument("--suite", "-s", action="append", default=[], required=True)
@@ -63,7 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("report", parents=[common], help="build the report from the results store "
                    "(other options, e.g. --formats md,html --ci pm, go to the report builder)")
     lst = sub.add_parser("list", help="systems, suites, metrics, backbones (one line each)")
-    lst.add_argument("kind", nargs="?", choices=("systems", "suites", "metrics", "backbones"))
+    lst.add_argument("kind", nargs="?", choices=("systems", "suites", "metrics", "backbones", "jobs"))
     doc = sub.add_parser("doctor", parents=[common], help="versions, weights files and data folders")
     doc.add_argument("--no-hash", action="store_true", help="check presence only (skip sha256 of large files)")
     sub.add_parser("gate", help="CI gate on results (options go to reports.gate: --baseline, --run ...)")
@@ -111,17 +112,22 @@ def _data_root(args: argparse.Namespace) -> Path | None:
 # ------------------------------------------------------------------------------- commands
 
 def cmd_run(args: argparse.Namespace) -> int:
-    suites, systems = args.suite, args.system
-    default = not suites and not systems
-    if default:
-        suites, systems = default_job()
-    elif not suites or not systems:
-        raise SabenchError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
-                           "add the missing option, e.g. --suite NAME --system NAME")
-    results = _evaluate(args, suites, [make_system(s) for s in systems], skip_incapable=default)
+    from harness.job import DEFAULT_JOB, Job, JobGroup, load_job
+
+    if args.job and (args.suite or args.system):
+        raise SabenchError("sabench run", "--job cannot be combined with --suite/--system",
+                           "put the extra suites/systems into the job file, or drop --job")
+    if args.suite or args.system:
+        if not args.suite or not args.system:
+            raise SabenchError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
+                               "add the missing option, e.g. --suite NAME --system NAME")
+        job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
+    else:
+        job = load_job(args.job or DEFAULT_JOB)
+    results = _evaluate(args, job)
     _print_summary(results)
     if not args.no_report:
-        _build_report(args, quiet_missing=True, runs=results, compare_to=default_compare_to(results) if default else None)
+        _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results))
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
     if empty:
         print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
@@ -129,53 +135,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_job() -> tuple[list[str], list[str]]:
-    """All suites with profile "mini" x the systems listed in suites/mini_default.yaml."""
-    import yaml
-
-    from harness.paths import REPO_ROOT
-    from harness.registry import SUITES, load_catalog
-    from harness.suite import load_suite
-
-    load_catalog()
-    suites = [n for n in SUITES.names() if load_suite(n).profile == "mini"]
-    path = REPO_ROOT / "suites" / MINI_DEFAULT
-    if not path.is_file():
-        raise SabenchError(str(path), "not found: the default mini leaderboard lists its systems there",
-                           "run with --suite and --system, or add suites/mini_default.yaml")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    systems = []
-    for s in data.get("systems", []):
-        if isinstance(s, dict):
-            params = ",".join(f"{k}={v}" for k, v in (s.get("params") or {}).items())
-            systems.append(s["name"] + (f":{params}" if params else ""))
-        else:
-            systems.append(str(s))
-    if not suites or not systems:
-        raise SabenchError(str(path), "no mini suites or no systems to run", "register a mini suite / list systems")
-    return suites, systems
+def report_baseline(job: Any, results: list[Any]) -> str | None:
+    """The job's `compare_to` when one of the runs is of that system (else no paired section)."""
+    return job.compare_to if any(r.system.name == job.compare_to for r in results) else None
 
 
-def default_compare_to(results: list[Any] = ()) -> str | None:
-    """Optional `compare_to:` of suites/mini_default.yaml: the baseline system name of the
-    paired-differences section of the default job's report (None when absent, or when given
-    `results` and no run is of that system)."""
-    import yaml
-
-    from harness.paths import REPO_ROOT
-
-    path = REPO_ROOT / "suites" / MINI_DEFAULT
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else None
-    value = (data or {}).get("compare_to")
-    if value and results and not any(r.system.name == str(value) for r in results):
-        return None  # the baseline was not run (e.g. a trimmed system list): no paired section
-    return str(value) if value else None
-
-
-def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any],
-              skip_incapable: bool = False) -> list[Any]:
-    """Every suite x system; with `skip_incapable` (the default mini job) a system that cannot
-    do a suite's task is skipped for that suite (noted) instead of failing the run."""
+def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None) -> list[Any]:
+    """Every (suite, system) pair of the job, in order; systems are built once per spec
+    (`built`: already-made systems by spec). With the job's `skip_incapable` a system that
+    cannot do a suite's task is skipped (noted) instead of failing the run."""
     from harness.progress import note
     from harness.results import ResultsStore
     from harness.runner import run_suite
@@ -183,16 +151,18 @@ def _evaluate(args: argparse.Namespace, suites: list[str], systems: list[Any],
 
     out = Path(args.out)
     store = ResultsStore(out / "results.sqlite")
-    specs = [load_suite(s) for s in suites]
+    pairs = job.pairs()
+    specs = {s: load_suite(s) for s, _ in pairs}                 # every suite validated up front
+    systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}  # no weights read yet
     results = []
-    for spec in specs:
-        for system in systems:
-            if skip_incapable and spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
-                note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
-                continue
-            note(f"run {spec.name} x {system.name}", show=not args.quiet)
-            results.append(run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
-                                     limit=args.limit, progress=not args.quiet, data_root=_data_root(args)))
+    for suite, sys_spec in pairs:
+        spec, system = specs[suite], systems[sys_spec]
+        if job.skip_incapable and spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
+            note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
+            continue
+        note(f"run {spec.name} x {system.name}", show=not args.quiet)
+        results.append(run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
+                                 limit=args.limit, progress=not args.quiet, data_root=_data_root(args)))
     return results
 
 
@@ -254,8 +224,11 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if not Path(args.path).exists():
         raise SabenchError(args.path, "not found", "give a folder of <id>.wav files or a manifest (id,path)")
+    from harness.job import Job, JobGroup
+
     system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
-    _print_summary(_evaluate(args, args.suite, [system]))
+    job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
+    _print_summary(_evaluate(args, job, {args.label: system}))
     return 0
 
 
@@ -306,6 +279,12 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{kind}:")
         for name in reg.names():
             print(f"  {name:<24} {reg.help(name)}".rstrip())
+    if args.kind in (None, "jobs"):
+        from harness.job import job_names, job_title
+
+        print("jobs:")
+        for name in job_names():
+            print(f"  {name:<24} {job_title(name)}")
     return 0
 
 

@@ -13,6 +13,8 @@ _ENTRIES = [
     ("noise", "systems.testing:NoiseSystem", "test system: seeded white noise (sanity row)"),
     ("reference-echo", "systems.testing:ReferenceEchoSystem",
      "test system: returns the prompt's reference audio (an oracle sanity row)"),
+    ("source-echo", "systems.testing:SourceEchoSystem",
+     "edit returns the source unchanged: the 'original source' row of an editing table"),
     ("semanticaudio", "systems.semanticaudio.adapter:SemanticAudioSystem",
      "SemanticAudio: semantic planner + acoustic synthesizer (d, variant, checkpoint, profile)"),
     ("base-model", "systems.base_model:BaseModelSystem",

@@ -132,4 +132,20 @@ class ReferenceEchoSystem(_SignalSystem):
         return list(inputs)
 
 
-__all__ = ["SilenceSystem", "SineSystem", "NoiseSystem", "ReferenceEchoSystem"]
+class SourceEchoSystem(ReferenceEchoSystem):
+    """Edit = the source clip unchanged: the "original source" row of an editing table (its
+    CLAP to the target is the unedited baseline; its delta-CLAP is 0 by construction)."""
+
+    name = "source-echo"
+    capabilities = frozenset({"edit"})
+
+    def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
+        if len(requests) != len(sources):
+            from harness.errors import SabenchError
+
+            raise SabenchError(self.name, f"{len(requests)} requests but {len(sources)} sources",
+                               "pass one source per request")
+        return list(sources)
+
+
+__all__ = ["SilenceSystem", "SineSystem", "NoiseSystem", "ReferenceEchoSystem", "SourceEchoSystem"]

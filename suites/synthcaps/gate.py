@@ -5,7 +5,7 @@
     python -m suites.synthcaps.gate --write-baseline   # after retraining (sabench mini train)
 
 The gate run: suite `mini-generation`, its first `LIMIT` prompts, system `semanticaudio`
-(mlp, d 16) with exactly the parameters of `suites/mini_default.yaml`, on the committed
+(mlp, d 16) with exactly the parameters of `suites/jobs/mini.yaml`, on the committed
 checkpoints (or `checkpoint_root`). The run is deterministic at a fixed thread count, so the
 tolerances below only absorb float differences across CPUs and library versions; a change
 that degrades a committed model (backbone or system) moves the numbers well past them.
@@ -36,14 +36,16 @@ TOLERANCES = {
 
 
 def system_params(name: str, match: dict[str, Any]) -> dict[str, Any]:
-    """The parameters the default job gives this system (from suites/mini_default.yaml)."""
-    import yaml
+    """The parameters the default job gives this system (from suites/jobs/mini.yaml)."""
+    from harness.cli import parse_system
+    from harness.job import load_job
 
-    data = yaml.safe_load((REPO_ROOT / "suites" / "mini_default.yaml").read_text(encoding="utf-8"))
-    for s in data["systems"]:
-        if isinstance(s, dict) and s["name"] == name and all(s.get("params", {}).get(k) == v for k, v in match.items()):
-            return dict(s.get("params") or {})
-    raise KeyError(f"{name} {match} is not in suites/mini_default.yaml")
+    for group in load_job("mini").groups:
+        for spec in group.systems:
+            sys_name, params = parse_system(spec)
+            if sys_name == name and all(params.get(k) == v for k, v in match.items()):
+                return params
+    raise KeyError(f"{name} {match} is not in suites/jobs/mini.yaml")
 
 
 def gate_run(out_dir: str | Path, checkpoint_root: str | Path | None = None, limit: int = LIMIT):

@@ -131,19 +131,21 @@ def test_doctor_reports_weights_and_data(tmp_path):
     assert f"[missing] {tmp_path / 'data'}" in out.stdout
 
 
-def test_default_job_reads_mini_default(tmp_path, monkeypatch):
+def test_job_file_profile_selector_and_system_specs(tmp_path):
+    from harness.job import load_job
     from harness.registry import SUITES, load_catalog
 
     load_catalog()
     suite = _kit.write_suite(tmp_path / "s", n=2, name="kit-mini")
     if "kit-mini" not in SUITES:
         SUITES.register("kit-mini")(str(suite))
-    listing = tmp_path / "mini_default.yaml"
-    listing.write_text("systems:\n  - sine\n  - {name: noise, params: {amplitude: 0.1}}\n")
-    monkeypatch.setattr(cli, "MINI_DEFAULT", str(listing))  # absolute: replaces suites/<name>
-    suites, systems = cli.default_job()
-    assert "kit-mini" in suites and "audiocaps" not in suites  # audiocaps is profile "real"
-    assert systems == ["sine", "noise:amplitude=0.1"]
+    path = tmp_path / "j.yaml"
+    path.write_text("runs:\n  - suites: {profile: mini}\n    systems:\n      - sine\n"
+                    "      - {name: noise, params: {amplitude: 0.1}}\n")
+    job = load_job(str(path))
+    (group,) = job.groups
+    assert "kit-mini" in group.suites and "audiocaps" not in group.suites  # audiocaps is profile "real"
+    assert group.systems == ("sine", "noise:amplitude=0.1") and not job.skip_incapable
     assert cli.parse_system("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
 
 

@@ -13,13 +13,18 @@ MINI_SUITES = {"mini-generation", "mini-tta", "mini-reconstruction", "mini-editi
 
 
 def test_default_job_lists_the_mini_suites_and_systems():
+    from harness.job import load_job
     from harness.suite import load_suite
 
-    suites, systems = cli.default_job()
-    assert MINI_SUITES <= set(suites)                      # (other tests may register more mini suites)
-    assert all(load_suite(s).profile == "mini" for s in suites)
-    assert systems == ["semanticaudio:profile=mini,variant=mlp,d=16", "semanticaudio:profile=mini,variant=mlp,d=64",
-                       "semanticaudio:profile=mini,variant=rawpe,d=64", "base-model:profile=mini", "reference-echo"]
+    job = load_job()                                       # no name: the default job, "mini"
+    assert job.name == "mini" and job.skip_incapable and job.compare_to == "base-model"
+    (group,) = job.groups
+    assert MINI_SUITES <= set(group.suites)                # (other tests may register more mini suites)
+    assert all(load_suite(s).profile == "mini" for s in group.suites)
+    assert group.systems == ("semanticaudio:profile=mini,variant=mlp,d=16",
+                             "semanticaudio:profile=mini,variant=mlp,d=64",
+                             "semanticaudio:profile=mini,variant=rawpe,d=64", "base-model:profile=mini",
+                             "reference-echo")
 
 
 def test_mini_suites_load_with_their_metrics():
@@ -40,7 +45,12 @@ def test_incapable_system_is_skipped(tmp_path, monkeypatch, capsys):
     class GenerateOnly(SineSystem):
         capabilities = frozenset({"generate"})
 
-    monkeypatch.setattr(cli, "default_job", lambda: (["mini-reconstruction", "mini-tta"], ["sine"]))
+    from harness import job
+
+    mini = job.load_job("mini")
+    reduced = job.Job("mini", "t", (job.JobGroup(("mini-reconstruction", "mini-tta"), ("sine",)),),
+                      skip_incapable=mini.skip_incapable)
+    monkeypatch.setattr(job, "load_job", lambda name=job.DEFAULT_JOB: reduced)
     monkeypatch.setattr(cli, "make_system", lambda spec: GenerateOnly())
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
     code = cli.main(["run", "--out", str(tmp_path / "out"), "--limit", "1", "--no-report"])
@@ -53,8 +63,12 @@ def test_incapable_system_is_skipped(tmp_path, monkeypatch, capsys):
 @pytest.mark.slow
 def test_default_job_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
-    real = cli.default_job                                 # keep only the four suites of this world
-    monkeypatch.setattr(cli, "default_job", lambda: ([s for s in real()[0] if s in MINI_SUITES], real()[1]))
+    from harness import job
+
+    real = job.load_job("mini")                            # keep only the four suites of this world
+    groups = tuple(job.JobGroup(tuple(s for s in g.suites if s in MINI_SUITES), g.systems) for g in real.groups)
+    monkeypatch.setattr(job, "load_job", lambda name=job.DEFAULT_JOB: job.Job(
+        real.name, real.title, groups, real.compare_to, real.skip_incapable))
     out = tmp_path / "out"
     code = cli.main(["run", "--out", str(out), "--limit", "10", "--quiet"])
     assert code == 0

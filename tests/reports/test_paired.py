@@ -170,6 +170,10 @@ def test_cli_option_and_default_job_baseline(tmp_path):
     paths = build_report([sys1, base], tmp_path, "--formats", "md", "--compare-to", "base-model")
     md = paths["md"].read_text(encoding="utf-8")
     assert "### Paired differences vs base-model" in md and "| semanticaudio | clap\u2191 | -0.0250 |" in md
-    # suites/mini_default.yaml names the default job's baseline; absent from the runs -> none.
-    assert cli.default_compare_to() == "base-model"
-    assert cli.default_compare_to([SimpleNamespace(system=SimpleNamespace(name="sine"))]) is None
+    # suites/jobs/mini.yaml names the default job's baseline; absent from the runs -> none.
+    from harness.job import load_job
+
+    job = load_job()
+    assert job.compare_to == "base-model"
+    assert cli.report_baseline(job, [SimpleNamespace(system=SimpleNamespace(name="sine"))]) is None
+    assert cli.report_baseline(job, [SimpleNamespace(system=SimpleNamespace(name="base-model"))]) == "base-model"
