@@ -210,7 +210,7 @@ def _export(samples: dict[str, Any], dest: Path, shutil: Any) -> None:
     rows = []
     for item_id in sorted(samples):
         src = Path(samples[item_id].path)
-        name = item_id.replace("/", "_").replace("#", "_") + src.suffix
+        name = item_id.replace("/", "_") + src.suffix          # <id>#r<k> kept: scoreable as a folder
         shutil.copyfile(src, dest / name)
         rows.append((item_id, name))
     with open(dest / "manifest.csv", "w", newline="", encoding="utf-8") as f:

@@ -96,6 +96,8 @@ class EditRequest:
     """Content hash of the source audio file: part of the key."""
     seed: int
     parameters: tuple[tuple[str, Any], ...] = ()
+    replicate: int = 0
+    """Which replicate of the prompt (the seed already differs; named for folder systems)."""
 
     @property
     def source(self) -> str:
@@ -126,6 +128,8 @@ class ReconstructRequest:
     prompt: Prompt
     source_sha256: str
     seed: int = 0
+    replicate: int = 0
+    """Which replicate of the prompt (the seed already differs; named for folder systems)."""
 
     def key(self, system: SystemInfo) -> str:
         return sha256_json({

@@ -162,7 +162,8 @@ def make_jobs(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], failures:
                                  f"check the suite's data (prompt {p.id} needs its {role} file)")
                     continue
                 sha = sha256_file(src)
-                req = EditRequest(p, sha, seed) if spec.task == "edit" else ReconstructRequest(p, sha, seed)
+                req = EditRequest(p, sha, seed, replicate=r) if spec.task == "edit" \
+                    else ReconstructRequest(p, sha, seed, replicate=r)
             jobs.append(Job(item_id, p, req, req.key(info)))
     return jobs
 
@@ -175,15 +176,15 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], sto
                               f"{', '.join(sorted(system.capabilities))}), which suite {spec.name} needs",
                               f"choose a system that can {spec.task}")
     check = getattr(system, "check_prompts", None)
-    problems: dict[str, str] = check(prompts) if check else {}
+    problems: dict[str, str] = check(prompts, spec.replicates) if check else {}  # by item id
     if problems and not failures.keep_going:
         ids = ", ".join(sorted(problems))
-        raise SabenchError(system.name, f"{len(problems)} prompt(s) cannot be served: {ids}",
+        raise SabenchError(system.name, f"{len(problems)} item(s) cannot be served: {ids}",
                            f"{next(iter(problems.values()))}; or rerun with --keep-going")
     jobs, samples, todo = make_jobs(spec, system, prompts, failures), {}, []
     for job in jobs:
-        if job.prompt.id in problems:
-            failures.add(job.item_id, spec.task, problems[job.prompt.id])
+        if job.item_id in problems:
+            failures.add(job.item_id, spec.task, problems[job.item_id])
         elif (hit := store.get_audio(job.key)) is not None:
             samples[job.item_id] = hit
         else:

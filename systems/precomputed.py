@@ -8,6 +8,10 @@ listing order. Before generation the runner calls `check_prompts`: missing ids c
 name (a failure per item with --keep-going, one error listing them without), and extra ids
 (files no prompt asks for) are reported in a warning naming them.
 
+Replicates: a suite with `replicates: N > 1` asks for one file per (prompt, replicate), named
+by the item id the results use, `<prompt id>#r<k>` (k = 0 .. N-1; e.g. `Y123#r2.wav`, or that
+id in a manifest). For replicate 0 a plain `<prompt id>` file is accepted too.
+
 Identity: `info.checkpoint_sha256` hashes the matched manifest *content* (each id with the
 sha256 of its file), so a changed folder is a different system and never reuses another
 folder's cached samples, while moving the same folder elsewhere changes nothing.
@@ -64,34 +68,49 @@ class PrecomputedSystem(System):
             self._sha = sha256_json([[i, sha256_file(files[i])] for i in sorted(files)])
         return SystemInfo(self.label, "1", self._sha, 0, 0, freeze({"label": self.label}))
 
-    def check_prompts(self, prompts: Sequence[Prompt]) -> dict[str, str]:
-        """{prompt id: problem} for prompts without a file; warns about files nobody asked for."""
+    def check_prompts(self, prompts: Sequence[Prompt], replicates: int = 1) -> dict[str, str]:
+        """{item id: problem} for (prompt, replicate) items without a file; warns about files
+        nobody asked for. Item ids are the prompt id, or `<id>#r<k>` when replicates > 1."""
         from harness.manifest import match_ids
 
-        _, missing, extra = match_ids([p.id for p in prompts], self.files())
+        files = self.files()
+        wanted = [item_id(p.id, k, replicates) for p in prompts for k in range(replicates)]
+        _, missing, extra = match_ids(wanted, files)
+        if replicates > 1:          # replicate 0 may be a plain <id> file
+            plain = {p.id for p in prompts if item_id(p.id, 0, replicates) in missing and p.id in files}
+            missing = [i for i in missing if i.removesuffix("#r0") not in plain]
+            extra = [i for i in extra if i not in plain]
         if extra:
             shown = ", ".join(extra[:_SHOW]) + (f", ... ({len(extra) - _SHOW} more)" if len(extra) > _SHOW else "")
             warnings.warn(f"{self.path}: {len(extra)} file(s) match no prompt and are ignored: {shown}",
                           stacklevel=2)
-        return {i: f"no file for prompt id {i!r} in {self.path}" for i in missing}
+        return {i: f"no file for item id {i!r} in {self.path}" for i in missing}
 
-    def _serve(self, prompt: Prompt) -> Audio:
+    def _serve(self, prompt: Prompt, replicate: int = 0) -> Audio:
         from harness import audio
 
-        path = self.files().get(prompt.id)
+        files = self.files()
+        path = files.get(f"{prompt.id}#r{replicate}") or (files.get(prompt.id) if replicate == 0 else None)
         if path is None:
-            raise ManifestError(f"prompt id {prompt.id!r}", f"no file for it in {self.path}",
-                                "add the file (named <id>.wav / a manifest row) or rerun with --keep-going")
+            want = prompt.id if replicate == 0 else f"{prompt.id}#r{replicate}"
+            raise ManifestError(f"item id {want!r}", f"no file for it in {self.path}",
+                                "add the file (named <id>.wav or <id>#r<k>.wav / a manifest row) "
+                                "or rerun with --keep-going")
         return audio.read(path)
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
-        return [self._serve(r.prompt) for r in requests]
+        return [self._serve(r.prompt, r.replicate) for r in requests]
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
-        return [self._serve(r.prompt) for r in requests]
+        return [self._serve(r.prompt, r.replicate) for r in requests]
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
-        return [self._serve(r.prompt) for r in requests]
+        return [self._serve(r.prompt, r.replicate) for r in requests]
+
+
+def item_id(prompt_id: str, replicate: int, replicates: int) -> str:
+    """The runner's item id: the prompt id, or `<id>#r<k>` when a suite has replicates."""
+    return prompt_id if replicates == 1 else f"{prompt_id}#r{replicate}"
 
 
 __all__ = ["PrecomputedSystem"]

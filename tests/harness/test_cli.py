@@ -99,10 +99,12 @@ def test_bugs_keep_their_traceback(monkeypatch):
         cli.main(["list"])
 
 
-def test_run_generate_score_round_trip(tmp_path, tmp_cache, capsys):
-    """run with sine == generate --to folder, then score that folder (bit for bit)."""
+@pytest.mark.parametrize("replicates", [1, 2])
+def test_run_generate_score_round_trip(tmp_path, tmp_cache, capsys, replicates):
+    """run with sine == generate --to folder, then score that folder (bit for bit); with
+    replicates the files are named by item id (<id>#r<k>) and score back the same."""
     _kit.register()
-    suite = str(_kit.write_suite(tmp_path / "s", n=4, metrics=("test_rms",)))
+    suite = str(_kit.write_suite(tmp_path / "s", n=4, metrics=("test_rms",), replicates=replicates))
     out = str(tmp_path / "out")
     assert cli.main(["run", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out, "--quiet",
                      "--no-report"]) == 0
@@ -110,12 +112,14 @@ def test_run_generate_score_round_trip(tmp_path, tmp_cache, capsys):
     folder = tmp_path / "exported"
     assert cli.main(["generate", "--suite", suite, "--system", "sine:amplitude=0.25", "--out", out,
                      "--to", str(folder), "--quiet"]) == 0
-    assert sorted(p.name for p in folder.iterdir()) == ["manifest.csv", "p00.wav", "p01.wav", "p02.wav", "p03.wav"]
+    ids = [f"p0{i}" if replicates == 1 else f"p0{i}#r{k}" for i in range(4) for k in range(replicates)]
+    assert sorted(p.name for p in folder.iterdir()) == ["manifest.csv"] + [f"{i}.wav" for i in ids]
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "sine-files",
                      "--out", out, "--quiet"]) == 0
     store = ResultsStore(Path(out) / "results.sqlite")
     (ran,), (scored,) = store.runs(system="sine"), store.runs(system="sine-files")
     assert ran.items == scored.items  # same files -> same per-item numbers, bit for bit
+    assert sorted({s.item_id for s in scored.items}) == ids
     # the means agree exactly; CIs differ slightly: the bootstrap seed derives from the run id
     assert ran.aggregate("test_rms").value == scored.aggregate("test_rms").value
     assert ran.aggregate("test_rms").value == pytest.approx(0.25 / 2 ** 0.5, rel=1e-2)  # sine RMS = A / sqrt(2)

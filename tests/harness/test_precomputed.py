@@ -109,3 +109,25 @@ def test_malformed_manifest_is_a_one_line_error(tmp_path):
     with pytest.raises(SabenchError) as err:
         _score(tmp_path, spec, PrecomputedSystem(tmp_path / "m.json"))
     assert "duplicate id" in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("task", ["generate", "edit"])
+def test_replicates_served_by_item_id(tmp_path, task):
+    """replicates: 3 -> files <id>#r<k>; each item gets its own file (levels tell them apart);
+    a plain <id> file serves replicate 0; a missing replicate is a failure naming its item id."""
+    spec = load_suite(_kit.write_suite(tmp_path / "suite", n=2, task=task, metrics=("test_rms",), replicates=3))
+    out = tmp_path / "gen"
+    out.mkdir()
+    want = {}
+    for i, pid in enumerate(["p00", "p01"]):
+        for k in range(3):
+            level = 0.1 * (i + 1) + 0.01 * k
+            name = pid if (pid, k) == ("p01", 0) else f"{pid}#r{k}"      # p01's replicate 0: plain id
+            if (pid, k) != ("p00", 2):                                  # p00#r2 is missing
+                _write(out / f"{name}.wav", level)
+                want[f"{pid}#r{k}"] = level
+    with pytest.raises(SabenchError, match=r"1 item\(s\) cannot be served: p00#r2"):
+        _score(tmp_path, spec, PrecomputedSystem(out))
+    result = _score(tmp_path, spec, PrecomputedSystem(out), keep_going=True)
+    assert _rms(result) == pytest.approx(want, abs=1e-7)
+    assert [(f.item_id, "p00#r2" in f.message) for f in result.failures] == [("p00#r2", True)]
