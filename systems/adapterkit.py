@@ -60,6 +60,24 @@ def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[
     return merged
 
 
+def resolve_device(system: str, value: object) -> str:
+    """A system's `device` parameter: "cpu", "cuda", "cuda:N", "mps", or "auto" (= "cuda" when
+    available, else "cpu"). The resolved name is what gets recorded (numerics differ by device)."""
+    import torch
+
+    name = str(value)
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        dev = torch.device(name)
+    except RuntimeError as exc:
+        raise SabenchError(system, f"unknown device {name!r}", "use cpu, cuda, cuda:N, mps or auto") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise SabenchError(system, f"device {name!r} requested but CUDA is not available",
+                           "pass device=cpu (or device=auto)")
+    return name
+
+
 def key_shapes(state: Mapping[str, object]) -> dict[str, list[int]]:
     """name -> shape (list of ints) of a state dict (works for meta tensors)."""
     return {k: [int(s) for s in v.shape] for k, v in state.items()}
@@ -123,10 +141,11 @@ class TextEncoder:
         import torch
 
         batch = self.tokenizer(list(texts), return_tensors="pt", truncation=True, **tok_kwargs)
+        dev = next(self.model.parameters()).device
+        ids, mask = batch.input_ids.to(dev), batch.attention_mask.to(dev)
         with torch.no_grad():
-            states = self.model(input_ids=batch.input_ids,
-                                attention_mask=batch.attention_mask)[0]  # (B, L, D)
-        return states.float(), batch.attention_mask.bool()
+            states = self.model(input_ids=ids, attention_mask=mask)[0]  # (B, L, D)
+        return states.float(), mask.bool()
 
 
 def local_t5(folder: Path) -> TextEncoder:

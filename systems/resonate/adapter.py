@@ -30,14 +30,14 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params
+from systems.adapterkit import checked_params, resolve_device
 
 SAMPLE_RATE = 44100
 SAMPLES_PER_LATENT = 1024
 """mel hop 512 x VAE downsampling 2."""
 
 DEFAULTS: dict[str, Any] = dict(
-    steps=25, cfg=3.0, checkpoint="grpo", variant="published",
+    steps=25, cfg=3.0, checkpoint="grpo", variant="published", device="cpu",
     # FlowEdit (SemanticAudio section 4.2 / Table 4 scaled to Resonate's 25-step grid): source
     # caption at CFG 1, target CFG 7.0, the last 5 of 25 steps plain target sampling, start at
     # n_max = 17 of 25 (FlowEdit's SD3 ratio 33/50; the paper does not give n_max); n_avg 1.
@@ -67,6 +67,7 @@ class ResonateSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params("resonate", params, DEFAULTS))
+        self.params["device"] = resolve_device(self.name, self.params["device"])
         self._m = None
         self._decoder = None
 
@@ -90,6 +91,13 @@ class ResonateSystem(System):
         else:
             self._m = loading.load_published(self.params.get("weights"), self.params["checkpoint"])
             self._decoder = decoder.published(self.params.get("weights"))
+        self._m.net.to(self.device)
+        self._m.text.model.to(self.device)
+        self._decoder.to(self.device)
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.params["device"])
 
     @property
     def net(self):
@@ -116,7 +124,7 @@ class ResonateSystem(System):
     def guided_velocity(self, x: torch.Tensor, t: float, cond: TextCond | None, cfg: float) -> torch.Tensor:
         """v on normalised latents x (B, N, 40); cond None = null (empty-string) conditioning."""
         b = x.shape[0]
-        tt = torch.full((b,), float(t))
+        tt = torch.full((b,), float(t), device=x.device)
         empty = self.empty_cond(b)
         if cond is None:
             return self.net.velocity(x, tt, empty.tokens, empty.pooled)
@@ -144,7 +152,7 @@ class ResonateSystem(System):
             raise SabenchError(requests[0].prompt.id, f"{n} latents outside (0, {self.net.cfg.max_latent_len}]",
                                "Resonate renders at most 47.5 s; request a shorter clip")
         x = torch.stack([torch.randn(n, self.net.cfg.latent_dim, generator=torch_generator(r.seed))
-                         for r in requests])                                   # (B, N, 40) noise
+                         for r in requests]).to(self.device)                   # (B, N, 40) noise
         cond = self.text_cond([r.prompt.text for r in requests])
         ts = self.times(int(self.params["steps"]))
         for i in range(len(ts) - 1):
@@ -165,7 +173,7 @@ class ResonateSystem(System):
         with torch.no_grad():
             wave = self.decoder.decode(self.net.unnormalize(z_norm))            # (B, 1, N*1024) @ 44.1 kHz
         wave = wave if frames is None else wave[..., :frames]
-        return [Audio(w.float().numpy().astype(np.float32), SAMPLE_RATE) for w in wave]
+        return [Audio(w.float().cpu().numpy().astype(np.float32), SAMPLE_RATE) for w in wave]
 
     # ---- reconstruct / edit ----------------------------------------------------------------
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:

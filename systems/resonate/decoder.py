@@ -45,6 +45,14 @@ class MelDecoder:
         self.vae, self.vocoder, self.sha256 = vae.eval(), vocoder.eval(), sha256
         self.mel = LogMel(n_mels=vae.cfg.data_dim)
 
+    def to(self, device) -> "MelDecoder":
+        self.vae.to(device), self.vocoder.to(device), self.mel.to(device)
+        return self
+
+    @property
+    def vae_device(self) -> torch.device:
+        return next(self.vae.parameters()).device
+
     @torch.no_grad()
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(B, N, 40) unnormalised latents -> (B, 1, 1024 N) @ 44.1 kHz."""
@@ -57,7 +65,8 @@ class MelDecoder:
         n = -(-x.shape[0] // SAMPLES_PER_LATENT) * SAMPLES_PER_LATENT
         padded = np.zeros(n, np.float32)
         padded[:x.shape[0]] = x
-        mel = self.mel(torch.from_numpy(padded)[None])                       # (1, 128, n / 512)
+        wave = torch.from_numpy(padded)[None].to(self.vae_device)            # (1, n) @ 44.1 kHz
+        mel = self.mel(wave)                                                 # (1, 128, n / 512)
         return self.vae.encode_mean(mel).transpose(1, 2), int(x.shape[0])
 
 

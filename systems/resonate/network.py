@@ -70,10 +70,10 @@ class SwiGLU(nn.Module):
         return self.w2(F.silu(self.w1(x)) * self.w3(x))
 
 
-def rope_table(length: int, head_dim: int, theta: float = 10000.0) -> torch.Tensor:
+def rope_table(length: int, head_dim: int, theta: float = 10000.0, device=None) -> torch.Tensor:
     """(length, head_dim / 2) rotation angles pos * theta^(-2i / head_dim)."""
-    freqs = theta ** (-torch.arange(0, head_dim, 2, dtype=torch.float32) / head_dim)
-    return torch.arange(length, dtype=torch.float32)[:, None] * freqs[None]
+    freqs = theta ** (-torch.arange(0, head_dim, 2, dtype=torch.float32, device=device) / head_dim)
+    return torch.arange(length, dtype=torch.float32, device=device)[:, None] * freqs[None]
 
 
 def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
@@ -167,7 +167,8 @@ class TimeEmbed(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(freq_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
 
     def forward(self, t: torch.Tensor) -> torch.Tensor:
-        freqs = 10000.0 ** (-torch.arange(0, self.freq_dim, 2, dtype=torch.float32) / self.freq_dim)
+        freqs = 10000.0 ** (-torch.arange(0, self.freq_dim, 2, dtype=torch.float32, device=t.device)
+                            / self.freq_dim)
         args = t.float()[:, None] * freqs[None]                                  # (B, 128)
         return self.mlp(torch.cat([args.cos(), args.sin()], dim=-1).to(t.dtype))  # (B, D)
 
@@ -206,7 +207,7 @@ class FluxAudio(nn.Module):
         n, m = x.shape[1], text.shape[1]
         if n > self.cfg.max_latent_len:
             raise ValueError(f"{n} latents exceed the RoPE table ({self.cfg.max_latent_len})")
-        x_ang, t_ang = rope_table(n, head), rope_table(m, head)
+        x_ang, t_ang = rope_table(n, head, device=x.device), rope_table(m, head, device=x.device)
         c = (self.t_embed(t) + text_c)[:, None]                                # (B, 1, D)
         h = self.audio_input_proj(x)                                           # (B, N, D)
         for blk in self.joint_blocks:

@@ -44,7 +44,7 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params, files_sha256, require_file
+from systems.adapterkit import checked_params, files_sha256, require_file, resolve_device
 
 SAMPLE_RATE = 24000
 LATENT_DIM = 768
@@ -63,7 +63,7 @@ TTA_FILES = ("semanticvocoder/tta/config.json", "semanticvocoder/tta/model.safet
              "flan-t5-large/config.json")
 DEFAULTS: dict[str, Any] = dict(
     # the original's inference defaults (inference.py / model.py forward / infer.sh)
-    steps=100, cfg=3.5, sway=-1.0, vocoder_steps=200, variant="published",
+    steps=100, cfg=3.5, sway=-1.0, vocoder_steps=200, variant="published", device="cpu",
     noise="per-request-generator", length="ceil-25Hz-then-trim",
     # FlowEdit: the SemanticAudio paper's Table 4 settings (source CFG 1, target CFG 7, the last
     # 10 of 50 steps plain target sampling), as for TangoFlux; n_max 33 of 50.
@@ -79,6 +79,7 @@ class SemanticVocoderSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params(self.name, params, DEFAULTS))
+        self.params["device"] = resolve_device(self.name, self.params["device"])
         for k in ("steps", "vocoder_steps"):
             if int(self.params[k]) < 1:
                 raise SabenchError(self.name, f"{k} must be >= 1", f"pass {k}={DEFAULTS[k]}")
@@ -153,15 +154,17 @@ class SemanticVocoderSystem(System):
             if self.params["variant"] == "tiny":
                 from systems.semanticvocoder.tiny import TINY_DASHENG as dims
             net = encoder.load_dasheng(self._dasheng_path(), dims or encoder.BASE_DIMS)
-            self._parts["encoder"] = encoder.SemanticEncoder(net, SAMPLE_RATE)
+            self._parts["encoder"] = encoder.SemanticEncoder(net.to(self.params["device"]), SAMPLE_RATE)
         return self._parts["encoder"]
 
     @property
     def vocoder(self):
         """The snapshot's vocoder (reconstruction path) with its config."""
         if "vocoder" not in self._parts:
-            self._parts["vocoder"] = build_vocoder(self._file(f"semanticvocoder/{CONFIG}", SNAPSHOT),
-                                                   self._file(f"semanticvocoder/{VOCODER}", SNAPSHOT))
+            voc = build_vocoder(self._file(f"semanticvocoder/{CONFIG}", SNAPSHOT),
+                                self._file(f"semanticvocoder/{VOCODER}", SNAPSHOT))
+            voc["net"].to(self.params["device"])
+            self._parts["vocoder"] = voc
         return self._parts["vocoder"]
 
     @property
@@ -172,7 +175,9 @@ class SemanticVocoderSystem(System):
 
             cfg = self._file("semanticvocoder/tta/config.json", TTA_HUB)
             t5 = self._file("flan-t5-large/config.json", T5_HUB).parent
-            self._parts["tta"] = tta_loading.build(cfg, cfg.parent, t5)
+            model = tta_loading.build(cfg, cfg.parent, t5)
+            model.fm.to(self.params["device"])
+            self._parts["tta"] = model
         return self._parts["tta"]
 
     # ---- reconstruct ---------------------------------------------------------------------------
@@ -211,7 +216,7 @@ class SemanticVocoderSystem(System):
     def reconstruct_one(self, request: ReconstructRequest, audio: Audio) -> Audio:
         z = self.latents(audio, request.prompt.id)
         y = self.decode(z, request.seed)                                # (1, L) @ 24 kHz
-        return Audio(y.numpy().astype(np.float32), SAMPLE_RATE)
+        return Audio(y.cpu().numpy().astype(np.float32), SAMPLE_RATE)
 
     # ---- generate --------------------------------------------------------------------------------
     def _check_seconds(self, seconds: float, item: str) -> None:
@@ -230,7 +235,7 @@ class SemanticVocoderSystem(System):
                                 int(self.params["steps"]), float(self.params["cfg"]),
                                 self.params["sway"], int(self.params["vocoder_steps"]))
             n = int(round(r.prompt.duration * SAMPLE_RATE))
-            out.append(Audio(y[:, :n].numpy().astype(np.float32), SAMPLE_RATE))    # (1, n) @ 24 kHz
+            out.append(Audio(y[:, :n].cpu().numpy().astype(np.float32), SAMPLE_RATE))  # (1, n) @ 24 kHz
         return out
 
     # ---- edit --------------------------------------------------------------------------------------
@@ -262,7 +267,7 @@ class SemanticVocoderSystem(System):
             z_edit = flowedit(model.velocity, z, src, tar, fe, [gen], timesteps=grid)
             y = decode(model.vocoder, z_edit, gen, int(self.params["vocoder_steps"]),
                        model.cfg.autoencoder.clamp_pred)
-            out.append(Audio(y.numpy().astype(np.float32), SAMPLE_RATE))
+            out.append(Audio(y.cpu().numpy().astype(np.float32), SAMPLE_RATE))
         return out
 
 

@@ -78,7 +78,7 @@ class SemanticEncoder:
     def encode(self, wave: Tensor) -> Tensor:
         import torchaudio
 
-        x = wave.float()                                                # (B, C, T) @ 24 kHz
+        x = wave.float().to(next(self.net.parameters()).device)         # (B, C, T) @ 24 kHz
         if self.input_rate != ENCODER_RATE:
             x = torchaudio.functional.resample(x, self.input_rate, ENCODER_RATE)  # @ 16 kHz
         x = x.mean(dim=1)                                               # (B, T16) mono

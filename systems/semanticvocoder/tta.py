@@ -174,13 +174,18 @@ class TextToAudio:
         enc = self.fm.content_encoder.text_encoder
         tok = self.tokenizer([text], max_length=self.tokenizer.model_max_length, padding=True,
                              truncation=True, return_tensors="pt")
-        states = enc.model(input_ids=tok.input_ids, attention_mask=tok.attention_mask)[0]  # (1, L, 1024)
-        return enc.proj(states.float()), tok.attention_mask.bool()
+        ids, mask = tok.input_ids.to(self.device), tok.attention_mask.to(self.device)
+        states = enc.model(input_ids=ids, attention_mask=mask)[0]           # (1, L, 1024)
+        return enc.proj(states.float()), mask.bool()
+
+    @property
+    def device(self) -> torch.device:
+        return self.fm.dummy_param.device
 
     def timestep(self, sigma: float, batch: int) -> torch.Tensor:
         """(B,) long: float32(sigma) * num_train_steps, truncated (the original's cast)."""
         t = torch.tensor(float(sigma), dtype=torch.float32) * self.cfg.num_train_steps
-        return t.long().expand(batch)
+        return t.long().expand(batch).to(self.device)
 
     @torch.no_grad()
     def velocity(self, x: torch.Tensor, sigma: float, cond, w: float) -> torch.Tensor:
@@ -201,7 +206,7 @@ class TextToAudio:
         x = noise
         for i in range(len(sig) - 1):
             v = self.velocity(x, float(sig[i]), cond, w)
-            x = x + (sig[i + 1] - sig[i]) * v                                 # float32 Euler
+            x = x + float(sig[i + 1] - sig[i]) * v                            # float32 Euler
         return x
 
     @torch.no_grad()
@@ -209,7 +214,7 @@ class TextToAudio:
                sway: float | None, vocoder_steps: int) -> torch.Tensor:
         """One prompt -> (1, L) waveform @ 24 kHz, peak <= 1 (not trimmed)."""
         T = latent_frames(seconds, self.cfg.backbone)
-        noise = torch.randn(1, self.cfg.backbone.in_chans, T, generator=gen)   # (1, 768, T)
+        noise = torch.randn(1, self.cfg.backbone.in_chans, T, generator=gen).to(self.device)  # (1, 768, T)
         z = self.sample(self.condition(text), noise, steps, w, sway)
         return decode(self.vocoder, z, gen, vocoder_steps, self.cfg.autoencoder.clamp_pred)
 
@@ -218,6 +223,7 @@ def decode(vocoder, z: torch.Tensor, gen: torch.Generator, steps: int, clamp: bo
     """(B, D, T') latents -> (B, T' * hop) @ 24 kHz: noise 0.1 N(0, I) from `gen`, Euler, clamp,
     then divide by max(peak, 1) (the original's `decode(normalize=True)`)."""
     hop = vocoder.cfg.hop_length
-    noise = torch.randn((z.shape[0], z.shape[-1] * hop), generator=gen) * vocoder.cfg.init_noise_scale
+    noise = torch.randn((z.shape[0], z.shape[-1] * hop), generator=gen).to(z.device)
+    noise = noise * vocoder.cfg.init_noise_scale                             # (B, T' * hop) @ 24 kHz
     y = vocoder.sample(z, noise, steps, clamp=clamp)                         # (B, T' * hop)
     return y / y.abs().amax(dim=-1, keepdim=True).clamp(min=1.0)

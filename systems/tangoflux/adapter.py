@@ -25,7 +25,7 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params, to_native
+from systems.adapterkit import checked_params, resolve_device, to_native
 from systems.tangoflux.network import TangoCond, cat_cond
 
 SAMPLE_RATE = 44100
@@ -34,7 +34,7 @@ HOP = 2048
 """Oobleck hop: 645 latents x 2048 = 1,320,960 samples = 29.95 s."""
 
 DEFAULTS: dict[str, Any] = dict(
-    steps=50, cfg=4.5, variant="published",
+    steps=50, cfg=4.5, variant="published", device="cpu",
     # FlowEdit (SemanticAudio section 4.2 / Table 4): source caption at CFG 1, target CFG 7.0,
     # the last 10 of 50 steps plain target sampling; n_max = 33 of 50 (FlowEdit's SD3 yaml:
     # the paper does not give n_max); one noise draw per step.
@@ -51,6 +51,7 @@ class TangoFluxSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params("tangoflux", params, DEFAULTS))
+        self.params["device"] = resolve_device(self.name, self.params["device"])
         self._m = None
 
     # ---- identity and loading -------------------------------------------------------------
@@ -67,9 +68,16 @@ class TangoFluxSystem(System):
         from systems.tangoflux import loading
 
         if self.params["variant"] == "tiny":
-            self._m = loading.build_tiny(int(self.params.get("tiny_seed", 0)))
+            m = loading.build_tiny(int(self.params.get("tiny_seed", 0)))
         else:
-            self._m = loading.load_published(self.params.get("weights"))
+            m = loading.load_published(self.params.get("weights"))
+        m.net.to(self.device)
+        m.vae.to(self.device)
+        self._m = m
+
+    @property
+    def device(self) -> torch.device:
+        return torch.device(self.params["device"])
 
     @property
     def net(self):
@@ -81,10 +89,10 @@ class TangoFluxSystem(System):
         tok = self._m.tokenizer
         batch = tok(texts, return_tensors="pt", truncation=True,
                     max_length=kw.pop("max_length", tok.model_max_length), **kw)
+        ids, mask = batch.input_ids.to(self.device), batch.attention_mask.to(self.device)
         with torch.no_grad():
-            states = self.net.text_encoder(input_ids=batch.input_ids,
-                                           attention_mask=batch.attention_mask)[0]  # (1, L, D)
-        return states.float(), batch.attention_mask.bool()
+            states = self.net.text_encoder(input_ids=ids, attention_mask=mask)[0]  # (1, L, D)
+        return states.float(), mask.bool()
 
     def conditions(self, text: str, seconds: float) -> tuple[TangoCond, TangoCond]:
         """(conditional, unconditional) as the original: the prompt unpadded, "" padded to it."""
@@ -120,7 +128,7 @@ class TangoFluxSystem(System):
         cfg = self.net.cfg
         pair = self.conditions(request.prompt.text, request.prompt.duration)
         x = torch.randn(1, cfg.audio_seq_len, cfg.in_channels,
-                        generator=torch_generator(request.seed))                # (1, 645, 64) noise
+                        generator=torch_generator(request.seed)).to(self.device)  # (1, 645, 64) noise
         ts = self.sigmas(int(self.params["steps"]))
         for i in range(len(ts) - 1):
             v = self.guided_velocity(x, ts[i], pair, float(self.params["cfg"]))
@@ -135,7 +143,7 @@ class TangoFluxSystem(System):
     def _decode(self, latents: torch.Tensor, seconds: float) -> Audio:
         wave = self._m.vae.decode(latents.transpose(1, 2)).sample[0]        # (2, N*2048) @ 44.1 kHz
         n = int(seconds * SAMPLE_RATE)
-        return Audio(wave[:, :n].float().numpy().astype(np.float32), SAMPLE_RATE)
+        return Audio(wave[:, :n].float().cpu().numpy().astype(np.float32), SAMPLE_RATE)
 
     # ---- reconstruct / edit ----------------------------------------------------------------
     def _encode_audio(self, audio: Audio, item: str) -> tuple[torch.Tensor, int]:
@@ -147,7 +155,7 @@ class TangoFluxSystem(System):
                                f"{total / SAMPLE_RATE:.2f} s", "crop the source clip")
         padded = np.zeros((CHANNELS, total), np.float32)
         padded[:, :x.shape[1]] = x
-        z = self._m.vae.encode(torch.from_numpy(padded)[None]).latent_dist.mode()  # (1, C, 645)
+        z = self._m.vae.encode(torch.from_numpy(padded)[None].to(self.device)).latent_dist.mode()  # (1, C, 645)
         return z.transpose(1, 2).float(), x.shape[1]
 
     @torch.no_grad()

@@ -123,17 +123,19 @@ class TangoFluxNet(nn.Module):
         """T5 states (B, L, D) + mask (B, L) -> tokens with the duration token, pooled vector."""
         m = mask[..., None].float()                                          # (B, L, 1)
         pooled = (states * m).sum(1) / m.sum(1).clamp_min(1.0)               # (B, D) masked mean
-        dur = self.duration_emebdder(torch.full((states.shape[0],), float(seconds)))  # (B, 1, D)
+        secs = torch.full((states.shape[0],), float(seconds), device=states.device)
+        dur = self.duration_emebdder(secs)                                   # (B, 1, D)
         return TangoCond(tokens=torch.cat([states, dur], dim=1), pooled=self.fc(pooled))
 
     def velocity(self, x: torch.Tensor, sigma: float, cond: TangoCond) -> torch.Tensor:
         """Flow velocity (noise - data) at noise level sigma: x (B, N, C) -> (B, N, C)."""
         b, n, _ = x.shape
-        img_ids = torch.arange(n, dtype=torch.float32)[:, None].repeat(1, 3)     # (N, 3)
-        txt_ids = torch.zeros(cond.tokens.shape[1], 3)                          # (L + 1, 3)
+        dev = x.device
+        img_ids = torch.arange(n, dtype=torch.float32, device=dev)[:, None].repeat(1, 3)  # (N, 3)
+        txt_ids = torch.zeros(cond.tokens.shape[1], 3, device=dev)              # (L + 1, 3)
         return self.transformer(
             hidden_states=x, encoder_hidden_states=cond.tokens, pooled_projections=cond.pooled,
-            timestep=torch.full((b,), float(sigma)), img_ids=img_ids, txt_ids=txt_ids,
+            timestep=torch.full((b,), float(sigma), device=dev), img_ids=img_ids, txt_ids=txt_ids,
             return_dict=False)[0]
 
 

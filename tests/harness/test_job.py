@@ -54,9 +54,9 @@ def test_paper_job_covers_tables_1_to_4():
         cli.make_system(spec)
     assert set(by_suite) == set(PAPER_TABLES)
     assert len(by_suite["audiocaps"]) == 8 and by_suite["audiocaps"] == by_suite["ttabench"]
-    assert "semanticvocoder" in by_suite["reconstruction"] and len(by_suite["reconstruction"]) == 6
-    assert by_suite["editing"] == ["semanticaudio:variant=mlp,d=128", "tangoflux", "resonate",
-                                   "base-model", "source-echo"]
+    assert "semanticvocoder:device=auto" in by_suite["reconstruction"] and len(by_suite["reconstruction"]) == 6
+    assert by_suite["editing"] == ["semanticaudio:variant=mlp,d=128,device=auto", "tangoflux:device=auto",
+                                   "resonate:device=auto", "base-model:device=auto", "source-echo"]
     assert job.compare_to == "base-model" and not job.skip_incapable
 
 
