@@ -75,7 +75,7 @@ class SemanticVocoderSystem(System):
 
     name = "semanticvocoder"
     capabilities = frozenset({"generate", "edit", "reconstruct"})
-    batch_size = 1
+    batch_size = 8
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params(self.name, params, DEFAULTS))
@@ -228,14 +228,19 @@ class SemanticVocoderSystem(System):
                                "the model's position table bounds the clip length; request a shorter clip")
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
-        out = []
+        """Requests are rendered in groups of one duration (one latent length), order kept."""
         for r in requests:
             self._check_seconds(r.prompt.duration, r.prompt.id)
-            y = self.tta.render(r.prompt.text, r.prompt.duration, torch_generator(r.seed),
+        out: list[Audio | None] = [None] * len(requests)
+        for dur in sorted({r.prompt.duration for r in requests}):
+            idx = [i for i, r in enumerate(requests) if r.prompt.duration == dur]
+            y = self.tta.render([requests[i].prompt.text for i in idx], dur,
+                                [torch_generator(requests[i].seed) for i in idx],
                                 int(self.params["steps"]), float(self.params["cfg"]),
                                 self.params["sway"], int(self.params["vocoder_steps"]))
-            n = int(round(r.prompt.duration * SAMPLE_RATE))
-            out.append(Audio(y[:, :n].cpu().numpy().astype(np.float32), SAMPLE_RATE))  # (1, n) @ 24 kHz
+            n = int(round(dur * SAMPLE_RATE))
+            for row, i in enumerate(idx):                                       # (1, n) @ 24 kHz
+                out[i] = Audio(y[row:row + 1, :n].cpu().numpy().astype(np.float32), SAMPLE_RATE)
         return out
 
     # ---- edit --------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -201,7 +201,7 @@ class TextToAudio:
 
     @torch.no_grad()
     def sample(self, cond, noise: torch.Tensor, steps: int, w: float, sway: float | None) -> torch.Tensor:
-        """Euler from noise (1, C, T) over `sigma_grid`; returns x0 (1, C, T) float32."""
+        """Euler from noise (B, C, T) over `sigma_grid`; returns x0 (B, C, T) float32."""
         sig = sigma_grid(steps, sway)
         x = noise
         for i in range(len(sig) - 1):
@@ -210,20 +210,39 @@ class TextToAudio:
         return x
 
     @torch.no_grad()
-    def render(self, text: str, seconds: float, gen: torch.Generator, steps: int, w: float,
-               sway: float | None, vocoder_steps: int) -> torch.Tensor:
-        """One prompt -> (1, L) waveform @ 24 kHz, peak <= 1 (not trimmed)."""
+    def conditions(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Each prompt encoded alone (as the original), then zero-padded with a False mask to the
+        longest: (states (B, L, Dc), mask (B, L)) - the original's `pad_sequence` batching."""
+        parts = [self.condition(t) for t in texts]
+        L = max(m.shape[1] for _, m in parts)
+        states = torch.zeros(len(parts), L, self.cfg.content_dim, device=self.device)
+        mask = torch.zeros(len(parts), L, dtype=torch.bool, device=self.device)
+        for b, (st, m) in enumerate(parts):
+            states[b, :st.shape[1]], mask[b, :m.shape[1]] = st[0], m[0]
+        return states, mask
+
+    @torch.no_grad()
+    def render(self, texts: Sequence[str], seconds: float, gens: Sequence[torch.Generator], steps: int,
+               w: float, sway: float | None, vocoder_steps: int) -> torch.Tensor:
+        """Prompts of one duration -> (B, L) waveforms @ 24 kHz, peak <= 1 (not trimmed). Row b
+        draws its start noise and then its vocoder noise from gens[b]: independent of the batch."""
         T = latent_frames(seconds, self.cfg.backbone)
-        noise = torch.randn(1, self.cfg.backbone.in_chans, T, generator=gen).to(self.device)  # (1, 768, T)
-        z = self.sample(self.condition(text), noise, steps, w, sway)
-        return decode(self.vocoder, z, gen, vocoder_steps, self.cfg.autoencoder.clamp_pred)
+        noise = torch.cat([torch.randn(1, self.cfg.backbone.in_chans, T, generator=g) for g in gens])
+        z = self.sample(self.conditions(texts), noise.to(self.device), steps, w, sway)  # (B, 768, T)
+        return decode(self.vocoder, z, gens, vocoder_steps, self.cfg.autoencoder.clamp_pred)
 
 
-def decode(vocoder, z: torch.Tensor, gen: torch.Generator, steps: int, clamp: bool) -> torch.Tensor:
-    """(B, D, T') latents -> (B, T' * hop) @ 24 kHz: noise 0.1 N(0, I) from `gen`, Euler, clamp,
-    then divide by max(peak, 1) (the original's `decode(normalize=True)`)."""
+def decode(vocoder, z: torch.Tensor, gens: torch.Generator | Sequence[torch.Generator], steps: int,
+           clamp: bool) -> torch.Tensor:
+    """(B, D, T') latents -> (B, T' * hop) @ 24 kHz: row b's noise 0.1 N(0, I) from gens[b] (one
+    generator: all rows from it), Euler, clamp, then divide by max(peak, 1) per row (the
+    original's `decode(normalize=True)`)."""
     hop = vocoder.cfg.hop_length
-    noise = torch.randn((z.shape[0], z.shape[-1] * hop), generator=gen).to(z.device)
+    if isinstance(gens, torch.Generator):
+        noise = torch.randn((z.shape[0], z.shape[-1] * hop), generator=gens)
+    else:
+        noise = torch.cat([torch.randn((1, z.shape[-1] * hop), generator=g) for g in gens])
+    noise = noise.to(z.device)
     noise = noise * vocoder.cfg.init_noise_scale                             # (B, T' * hop) @ 24 kHz
     y = vocoder.sample(z, noise, steps, clamp=clamp)                         # (B, T' * hop)
     return y / y.abs().amax(dim=-1, keepdim=True).clamp(min=1.0)

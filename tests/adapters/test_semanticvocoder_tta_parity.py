@@ -132,7 +132,7 @@ def test_end_to_end_parity(pair, w):
                                  latent_shape=[C, T], num_steps=6, guidance_scale=w,
                                  vocoder_steps=3)                           # (1, 1, T * 960)
     got = TextToAudio(ours, tiny_tokenizer(), "x").render(
-        TEXT, seconds=T / 25, gen=torch.Generator().manual_seed(SEED), steps=6, w=w,
+        [TEXT], seconds=T / 25, gens=[torch.Generator().manual_seed(SEED)], steps=6, w=w,
         sway=-1.0, vocoder_steps=3)                                         # (1, T * 960)
     err = _rel_err(got, ref[:, 0])
     print(f"end-to-end (w={w}) rel err {err:.3g}")
