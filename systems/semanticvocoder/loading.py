@@ -53,7 +53,8 @@ def parse_config(cfg: Mapping[str, Any], item: str) -> AutoencoderConfig:
     try:
         ae = cfg["model"]["autoencoder"]
     except (KeyError, TypeError) as exc:
-        raise WeightsError(item, f"no model.autoencoder.vocoder node ({exc!r})", f"use config.json from {SNAPSHOT}") from exc
+        raise WeightsError(item, f"no model.autoencoder.vocoder node ({exc!r})",
+                           f"use config.json from {SNAPSHOT}") from exc
     return parse_autoencoder(ae, item)
 
 

@@ -100,7 +100,8 @@ def random_tta(doc: dict, seed: int):
         for name, p in net.model.backbone.named_parameters():
             with torch.no_grad():
                 p.add_(0.05 * torch.randn_like(p))
-    net.model.autoencoder.generator.load_state_dict(random_generator(cfg.autoencoder.vocoder, seed + 2).state_dict())
+    vocoder = random_generator(cfg.autoencoder.vocoder, seed + 2)
+    net.model.autoencoder.generator.load_state_dict(vocoder.state_dict())
     net.model.content_encoder.text_encoder.tie()
     return net.eval()
 

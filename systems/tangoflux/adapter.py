@@ -155,7 +155,8 @@ class TangoFluxSystem(System):
                                f"{total / SAMPLE_RATE:.2f} s", "crop the source clip")
         padded = np.zeros((CHANNELS, total), np.float32)
         padded[:, :x.shape[1]] = x
-        z = self._m.vae.encode(torch.from_numpy(padded)[None].to(self.device)).latent_dist.mode()  # (1, C, 645)
+        wave = torch.from_numpy(padded)[None].to(self.device)               # (1, 2, 645 * 2048)
+        z = self._m.vae.encode(wave).latent_dist.mode()                      # (1, C, 645)
         return z.transpose(1, 2).float(), x.shape[1]
 
     @torch.no_grad()
