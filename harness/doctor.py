@@ -45,8 +45,7 @@ def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any
         return list(weights.check(root))
     out = []
     for wf in weights.WEIGHT_FILES:  # presence only (--no-hash, or an older table)
-        path = Path(root) / wf.relpath if root is not None else None
-        out.append((wf, "present" if path is not None and path.is_file() else "missing"))
+        out.append((wf, "present" if weights.located(wf, root) is not None else "missing"))
     return out
 
 

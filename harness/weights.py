@@ -38,6 +38,8 @@ class WeightFile:
     published_at: str
     """Where to get it (URL or hub repo + file)."""
     description: str
+    alternatives: tuple[str, ...] = ()
+    """Other relpaths the reader accepts instead (the first present one is checked)."""
 
 
 _HF = "https://huggingface.co"
@@ -109,17 +111,18 @@ WEIGHT_FILES: list[WeightFile] = [
                       ("bigvgan_v2_44khz_128band_512x/config.json", "< 10 KB", "BigVGAN config"),
                       ("bigvgan_v2_44khz_128band_512x/bigvgan_generator.pt", "≈ 0.5 GB",
                        "BigVGAN generator"))],
-    *[WeightFile("semanticvocoder", f"semanticvocoder/{f}", None, s, src, d)
-      for f, s, src, d in (
-          ("config.json", "< 10 KB", f"{_HF}/ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config"),
+    *[WeightFile("semanticvocoder", f"semanticvocoder/{f}", None, s, src, d, alt)
+      for f, s, src, d, alt in (
+          ("config.json", "< 10 KB", f"{_HF}/ZeyuXie/SemanticVocoderSnapshot (config.json)", "vocoder config", ()),
           ("semanticVocoder_epoch-270.pt", "≈ 0.3 GB", f"{_HF}/ZeyuXie/SemanticVocoderSnapshot",
-           "vocoder generator"),
+           "vocoder generator", ()),
           ("dasheng_base.pt", "≈ 0.35 GB", "https://zenodo.org/records/11511780 (dasheng_base.pt)",
-           "Dasheng-base semantic encoder (or dasheng/dasheng_base.pt)"),
+           "Dasheng-base semantic encoder", ("dasheng/dasheng_base.pt",)),
           ("tta/config.json", "< 10 KB", f"{_HF}/ZeyuXie/SemanticVocoder (config.json)",
-           "text-to-audio config (model_config = the Hydra node)"),
+           "text-to-audio config (model_config = the Hydra node)", ()),
           ("tta/model.safetensors", "≈ 4 GB (size unverified)", f"{_HF}/ZeyuXie/SemanticVocoder (model.safetensors)",
-           "text-to-audio UDiT + flan-t5 encoder + vocoder (or sharded / pytorch_model.bin)"))],
+           "text-to-audio UDiT + flan-t5 encoder + vocoder",
+           ("semanticvocoder/tta/model.safetensors.index.json", "semanticvocoder/tta/pytorch_model.bin")))],
 ]
 
 STATUSES = ("present", "missing", "sha256-mismatch", "corrupt")
@@ -184,12 +187,22 @@ def _looks_corrupt(path: Path) -> bool:
     return False
 
 
+def located(wf: WeightFile, weights_root: str | os.PathLike | None) -> Path | None:
+    """The file's path under the root (its relpath, else the first present alternative), or None."""
+    if weights_root is None:
+        return None
+    for rel in (wf.relpath, *wf.alternatives):
+        if (Path(weights_root) / rel).is_file():
+            return Path(weights_root) / rel
+    return None
+
+
 def check(weights_root: str | os.PathLike | None) -> list[tuple[WeightFile, str]]:
     """(record, status) for every listed file; status is one of `STATUSES`."""
     out: list[tuple[WeightFile, str]] = []
     for wf in WEIGHT_FILES:
-        path = Path(weights_root) / wf.relpath if weights_root is not None else None
-        if path is None or not path.is_file():
+        path = located(wf, weights_root)
+        if path is None:
             out.append((wf, "missing"))
         elif _looks_corrupt(path):
             out.append((wf, "corrupt"))

@@ -166,3 +166,19 @@ def test_patched_attr_restores_and_redirect_refuses_hub(tmp_path):
             with redirect_from_pretrained({Fake: {"x": tmp_path / "absent"}}):
                 Fake.from_pretrained("x")
     assert Fake.from_pretrained("other/name") == ("other/name", {})
+
+
+def test_alternative_locations_count_as_present(tmp_path):
+    """SemanticVocoder reads dasheng_base.pt from semanticvocoder/ or dasheng/: either is present
+    for `check` (and for doctor's presence-only path); the primary wins when both exist."""
+    from harness import weights
+
+    (wf,) = [w for w in weights.WEIGHT_FILES if w.relpath == "semanticvocoder/dasheng_base.pt"]
+    assert weights.located(wf, tmp_path) is None
+    (tmp_path / "dasheng").mkdir()
+    (tmp_path / "dasheng" / "dasheng_base.pt").write_bytes(b"\x80\x02}q\x00.")   # a tiny pickle
+    assert weights.located(wf, tmp_path) == tmp_path / "dasheng" / "dasheng_base.pt"
+    assert dict((w.relpath, st) for w, st in weights.check(tmp_path))[wf.relpath] == "present"
+    (tmp_path / "semanticvocoder").mkdir()
+    (tmp_path / "semanticvocoder" / "dasheng_base.pt").write_bytes(b"\x80\x02}q\x00.")
+    assert weights.located(wf, tmp_path) == tmp_path / "semanticvocoder" / "dasheng_base.pt"
