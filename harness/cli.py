@@ -124,10 +124,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
     else:
         job = load_job(args.job or DEFAULT_JOB)
-    results = _evaluate(args, job)
+    evaluated = _evaluate(args, job)
+    results = [r for _, _, r in evaluated]
     _print_summary(results)
     if not args.no_report:
-        _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results))
+        labels = {r.run_id: lab for suite, spec, r in evaluated if (lab := job.label(suite, spec))}
+        _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results),
+                      labels=labels or None)
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
     if empty:
         print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
@@ -140,9 +143,10 @@ def report_baseline(job: Any, results: list[Any]) -> str | None:
     return job.compare_to if any(r.system.name == job.compare_to for r in results) else None
 
 
-def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None) -> list[Any]:
-    """Every (suite, system) pair of the job, in order; systems are built once per spec
-    (`built`: already-made systems by spec). With the job's `skip_incapable` a system that
+def _evaluate(args: argparse.Namespace, job: Any,
+              built: dict[str, Any] | None = None) -> list[tuple[str, str, Any]]:
+    """(suite, system spec, RunResult) for every (suite, system) pair of the job, in order; systems
+    are built once per spec (`built`: already-made systems by spec). With the job's `skip_incapable` a system that
     cannot do a suite's task is skipped (noted) instead of failing the run."""
     from harness.progress import note
     from harness.results import ResultsStore
@@ -161,8 +165,9 @@ def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None =
             note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
             continue
         note(f"run {spec.name} x {system.name}", show=not args.quiet)
-        results.append(run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
-                                 limit=args.limit, progress=not args.quiet, data_root=_data_root(args)))
+        run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
+                        limit=args.limit, progress=not args.quiet, data_root=_data_root(args))
+        results.append((suite, sys_spec, run))
     return results
 
 
@@ -228,12 +233,12 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
     job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
-    _print_summary(_evaluate(args, job, {args.label: system}))
+    _print_summary([r for _, _, r in _evaluate(args, job, {args.label: system})])
     return 0
 
 
 def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
-                  runs: list[Any] | None = None, compare_to: str | None = None) -> int:
+                  runs: list[Any] | None = None, compare_to: str | None = None, labels: dict | None = None) -> int:
     """`reports.build_report(runs or the results store, --out, *rest)`; skipped if absent."""
     try:  # reports.build_report, imported from its module (robust to a stale editable install)
         from reports.build import build_report as build
@@ -250,6 +255,8 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
 
     out = Path(args.out)
     extra: dict[str, Any] = {"compare_to": compare_to} if compare_to else {}
+    if labels:
+        extra["labels"] = labels
     store = ResultsStore(out / "results.sqlite")
     if runs is not None:  # this invocation's runs; their audio comes from the same store
         from reports.build import stored_audio

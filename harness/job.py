@@ -10,7 +10,7 @@
       - suites: [audiocaps, ttabench]           # suite names / suite.yaml paths, or
                                                 #   {profile: mini} = every registered suite of it
         systems:                                # "name", "name:k=v,..." or {name: .., params: {..}}
-          - {name: semanticaudio, params: {d: 128}}
+          - {name: semanticaudio, params: {d: 128}, label: "d=128"}   # optional row label
           - tangoflux
 
 Unknown keys are refused by name (a typo must not silently drop a run). The job with no
@@ -35,6 +35,11 @@ class JobGroup:
     suites: tuple[str, ...]
     systems: tuple[str, ...]
     """System specs in the CLI's form: "name" or "name:k=v,k=v"."""
+    labels: tuple[str | None, ...] = ()
+    """Row label per system in this group's reports (None: the default label)."""
+
+    def label(self, spec: str) -> str | None:
+        return dict(zip(self.systems, self.labels)).get(spec)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,13 @@ class Job:
     groups: tuple[JobGroup, ...]
     compare_to: str | None = None
     skip_incapable: bool = False
+
+    def label(self, suite: str, spec: str) -> str | None:
+        """The row label the job gives `spec` in `suite` (first group with both), if any."""
+        for g in self.groups:
+            if suite in g.suites and spec in g.systems and g.label(spec):
+                return g.label(spec)
+        return None
 
     def pairs(self) -> list[tuple[str, str]]:
         """(suite, system spec) in run order, without repeats."""
@@ -88,7 +100,7 @@ def system_spec(entry: Any, where: str) -> str:
     """A job's system entry -> the CLI's "name:k=v,..." spec."""
     if isinstance(entry, str) and entry.strip():
         return entry.strip()
-    if isinstance(entry, dict) and set(entry) <= {"name", "params"} and isinstance(entry.get("name"), str):
+    if isinstance(entry, dict) and set(entry) <= {"name", "params", "label"} and isinstance(entry.get("name"), str):
         params = entry.get("params") or {}
         bad = [k for k, v in params.items() if isinstance(v, (list, dict)) or any(c in str(v) for c in ",=:")]
         if bad:
@@ -96,7 +108,8 @@ def system_spec(entry: Any, where: str) -> str:
                                "use numbers, booleans or strings without ',', '=' or ':'")
         text = ",".join(f"{k}={v}" for k, v in params.items())
         return entry["name"] + (f":{text}" if text else "")
-    raise SabenchError(where, f"bad system entry {entry!r}", "write \"name\", \"name:k=v\" or {name: .., params: {..}}")
+    raise SabenchError(where, f"bad system entry {entry!r}",
+                       "write \"name\", \"name:k=v\" or {name: .., params: {..}, label: ..}")
 
 
 def _suites(value: Any, where: str) -> tuple[str, ...]:
@@ -139,8 +152,9 @@ def load_job(name_or_path: str = DEFAULT_JOB) -> Job:
                                "write {suites: [...], systems: [...]}")
         if not isinstance(g["systems"], list) or not g["systems"]:
             raise SabenchError(where, "no systems", "list at least one system")
+        labels = tuple(str(s["label"]) if isinstance(s, dict) and s.get("label") else None for s in g["systems"])
         groups.append(JobGroup(_suites(g["suites"], where),
-                               tuple(system_spec(s, where) for s in g["systems"])))
+                               tuple(system_spec(s, where) for s in g["systems"]), labels))
     compare = data.get("compare_to")
     return Job(path.stem, str(data.get("title") or path.stem), tuple(groups),
                str(compare) if compare else None, bool(data.get("skip_incapable", False)))

@@ -25,6 +25,7 @@ def write(tmp_path, text: str):
     ("runs: [{suites: [a], systems: []}]\n", "no systems"),
     ("runs: [{suites: a, systems: [sine]}]\n", "bad suites"),
     ("runs: [{suites: [a], systems: [{name: sine, cfg: 3}]}]\n", "bad system entry"),
+    ("runs: [{suites: [a], systems: [{name: sine, lable: x}]}]\n", "bad system entry"),
     ("runs: [{suites: [a], systems: [{name: sine, params: {path: 'a,b'}}]}]\n", "not plain scalars"),
     ("runs: [{suites: {profile: nosuch}, systems: [sine]}]\n", "no registered suite has profile"),
     ("runs: [\n", "not valid YAML"),
@@ -58,6 +59,10 @@ def test_paper_job_covers_tables_1_to_4():
     assert by_suite["editing"] == ["semanticaudio:variant=mlp,d=128,device=auto", "tangoflux:device=auto",
                                    "resonate:device=auto", "base-model:device=auto", "source-echo"]
     assert job.compare_to == "base-model" and not job.skip_incapable
+    labels = {(suite, spec): job.label(suite, spec) for suite, spec in pairs}
+    assert all(labels.values())                                            # every row as the paper names it
+    assert labels[("editing", "semanticaudio:variant=mlp,d=128,device=auto")] == "Semantic FlowEdit"
+    assert labels[("audiocaps", "semanticaudio:variant=mlp,d=128,device=auto")] == "d=128"
 
 
 def test_job_and_suite_options_are_exclusive(tmp_path, capsys):
@@ -72,7 +77,7 @@ def test_two_group_job_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
     path = write(tmp_path, "title: t\ncompare_to: sine\nruns:\n"
                  "  - {suites: [mini-tta], systems: [sine, {name: noise, params: {amplitude: 0.2}}]}\n"
-                 "  - {suites: [mini-editing], systems: [source-echo, sine]}\n")
+                 "  - {suites: [mini-editing], systems: [{name: source-echo, label: Unedited source}, sine]}\n")
     out = tmp_path / "out"
     assert cli.main(["run", "--job", path, "--out", str(out), "--limit", "10", "--quiet"]) == 0
     runs = json.loads((out / "report.json").read_text())["runs"]
@@ -82,4 +87,6 @@ def test_two_group_job_end_to_end(tmp_path, monkeypatch):
     echo = next(r for r in runs if r["system"]["name"] == "source-echo")
     delta = next(a for a in echo["aggregates"] if a["metric"] == "mini_delta_clap")
     assert delta["n"] == 10 and abs(delta["value"]) < 1e-6
-    assert "Paired differences vs sine" in (out / "report.md").read_text()
+    md = (out / "report.md").read_text()
+    assert "Paired differences vs sine" in md
+    assert "| Unedited source |" in md and "| source-echo |" not in md      # the job's row label
