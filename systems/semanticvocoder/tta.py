@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from harness.errors import WeightsError
+from harness.errors import SabenchError, WeightsError
 from systems.semanticvocoder.udit import UDiT, UDiTConfig
 
 HUB = "https://huggingface.co/ZeyuXie/SemanticVocoder"
@@ -174,6 +174,11 @@ class TextToAudio:
         enc = self.fm.content_encoder.text_encoder
         tok = self.tokenizer([text], max_length=self.tokenizer.model_max_length, padding=True,
                              truncation=True, return_tensors="pt")
+        bb = self.cfg.backbone
+        if bb.context_pe_method in ("abs", "sinu") and tok.input_ids.shape[1] > bb.context_max_length:
+            raise SabenchError(f"prompt {text[:40]!r}", f"{tok.input_ids.shape[1]} text tokens, but the "
+                               f"model's text position table has {bb.context_max_length}",
+                               "shorten the prompt (the original model cannot take it either)")
         ids, mask = tok.input_ids.to(self.device), tok.attention_mask.to(self.device)
         states = enc.model(input_ids=ids, attention_mask=mask)[0]           # (1, L, 1024)
         return enc.proj(states.float()), mask.bool()

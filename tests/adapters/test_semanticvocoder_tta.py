@@ -289,3 +289,11 @@ def test_batched_rendering_equals_one_at_a_time(system):
     v_masked = tta.velocity(x, 0.5, (states, mask), 3.5)
     v_unmasked = tta.velocity(x, 0.5, (states, torch.ones_like(mask)), 3.5)
     assert (v_masked[0] - v_unmasked[0]).abs().max() > 1e-4
+
+
+def test_prompt_longer_than_the_text_table_is_refused(system):
+    """The tiny model's sinusoidal text table holds 64 tokens; 70 words is a clear error."""
+    from harness.errors import SabenchError
+
+    with pytest.raises(SabenchError, match="text tokens, but the model's text position table has 64"):
+        system.generate([gen(" ".join(["dog"] * 70), 1)])
