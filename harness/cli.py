@@ -53,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
                      "no --job/--suite/--system: the 'mini' job")
     run.add_argument("--no-report", action="store_true", help="print the summary only")
     gen = sub.add_parser("generate", parents=[common], help="generate samples only (artifact store / a folder)")
-    gen.add_argument("--suite", "-s", action="append", default=[], required=True)
-    gen.add_argument("--system", "-m", action="append", default=[], required=True)
+    gen.add_argument("--suite", "-s", action="append", default=[])
+    gen.add_argument("--system", "-m", action="append", default=[])
+    gen.add_argument("--job", "-j", help="every (suite, system) pair of a job (instead of --suite/--system)")
+    gen.add_argument("--shard", help="K/N: only every N-th item starting at the K-th (1 <= K <= N) of each "
+                     "suite x system; N processes sharing --out produce everything, then `run` scores it")
     gen.add_argument("--to", help="also copy outputs here as <id>.wav with a manifest.csv (scoreable later)")
     score = sub.add_parser("score", parents=[common], help="score pre-generated audio (folder or manifest) on a suite")
     score.add_argument("--suite", "-s", action="append", default=[], required=True)
@@ -190,22 +193,53 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from harness.runner import Failures, load_prompts, produce_samples
     from harness.suite import load_suite
 
+    pairs = _generate_pairs(args)
+    shard = parse_shard(args.shard) if args.shard else None
     store = ArtifactStore(Path(args.out) / "artifacts")
-    for suite in args.suite:
+    systems: dict[str, Any] = {}
+    for suite, sys_spec in pairs:
         spec = load_suite(suite)
         prompts = load_prompts(spec, _data_root(args), args.limit)
-        for sys_spec in args.system:
-            system = make_system(sys_spec)
-            failures = Failures(args.keep_going)
-            samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet)
-            print(f"{spec.name} x {system.name}: {len(samples)} samples, {len(failures.items)} failure(s)")
-            for f in failures.items:
-                print(f"  {f.item_id} [{f.stage}] {f.message}")
-            if args.to:
-                dest = Path(args.to) / spec.name / system.name if len(args.suite) * len(args.system) > 1 else Path(args.to)
-                _export(samples, dest, shutil)
-                print(f"  copied to {dest} (manifest.csv)")
+        system = systems.setdefault(sys_spec, make_system(sys_spec))
+        failures = Failures(args.keep_going)
+        samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
+                                  shard=shard)
+        part = f" (shard {shard[0]}/{shard[1]})" if shard else ""
+        print(f"{spec.name} x {system.name}{part}: {len(samples)} samples, {len(failures.items)} failure(s)")
+        for f in failures.items:
+            print(f"  {f.item_id} [{f.stage}] {f.message}")
+        if args.to:
+            dest = Path(args.to) / spec.name / system.name if len(pairs) > 1 else Path(args.to)
+            _export(samples, dest, shutil)
+            print(f"  copied to {dest} (manifest.csv)")
     return 0
+
+
+def _generate_pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    if args.job:
+        if args.suite or args.system:
+            raise SabenchError("sabench generate", "--job cannot be combined with --suite/--system",
+                               "use one or the other")
+        from harness.job import load_job
+
+        return load_job(args.job).pairs()
+    if not args.suite or not args.system:
+        raise SabenchError("sabench generate", "needs --suite and --system, or --job",
+                           "e.g. --suite audiocaps --system tangoflux")
+    return [(s, m) for s in args.suite for m in args.system]
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"K/N" -> (K, N) with 1 <= K <= N."""
+    k, _, n = str(text).partition("/")
+    try:
+        kk, nn = int(k), int(n)
+    except ValueError:
+        kk = nn = 0
+    if not 1 <= kk <= nn:
+        raise SabenchError(f"--shard {text}", "expected K/N with 1 <= K <= N",
+                           "e.g. --shard 3/8 (with a SLURM array: --shard $((SLURM_ARRAY_TASK_ID + 1))/N)")
+    return kk, nn
 
 
 def _export(samples: dict[str, Any], dest: Path, shutil: Any) -> None:

@@ -169,8 +169,11 @@ def make_jobs(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], failures:
 
 
 def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], store: Any, *,
-                    failures: Failures, show: bool = True) -> dict[str, AudioSample]:
-    """Samples for every item: from the store when present, else produced batch by batch."""
+                    failures: Failures, show: bool = True,
+                    shard: tuple[int, int] | None = None) -> dict[str, AudioSample]:
+    """Samples for every item: from the store when present, else produced batch by batch.
+    `shard=(k, n)` (1 <= k <= n): only items k-1, k-1+n, k-1+2n, ... of the item list (for
+    spreading one suite over n processes that share the artifact store)."""
     if spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
         raise CapabilityError(system.name, f"cannot {spec.task} audio (capabilities: "
                               f"{', '.join(sorted(system.capabilities))}), which suite {spec.name} needs",
@@ -182,6 +185,8 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], sto
         raise SabenchError(system.name, f"{len(problems)} item(s) cannot be served: {ids}",
                            f"{next(iter(problems.values()))}; or rerun with --keep-going")
     jobs, samples, todo = make_jobs(spec, system, prompts, failures), {}, []
+    if shard is not None:
+        jobs = jobs[shard[0] - 1::shard[1]]
     for job in jobs:
         if job.item_id in problems:
             failures.add(job.item_id, spec.task, problems[job.item_id])

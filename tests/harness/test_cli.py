@@ -215,3 +215,33 @@ def test_run_report_embeds_each_systems_audio(tmp_path, tmp_cache):
     html = (out / "report.html").read_text()
     assert html.count("data:audio/wav;base64,") == 2 * 3  # both systems side by side, every prompt
     assert "sound number 0" in html
+
+
+def test_sharded_generation_then_one_scoring_run(tmp_path, tmp_cache, capsys):
+    """Three `generate --shard K/3` processes sharing --out produce disjoint item sets whose
+    union is the suite; the following `run` produces nothing new and scores exactly what an
+    unsharded run scores."""
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=7, metrics=("test_rms",), replicates=2))
+    out, seen = str(tmp_path / "out"), []
+    for k in (1, 2, 3):
+        dest = tmp_path / f"shard{k}"
+        assert cli.main(["generate", "--suite", suite, "--system", "sine", "--out", out, "--shard", f"{k}/3",
+                         "--to", str(dest), "--quiet"]) == 0
+        seen.append({p.stem for p in dest.glob("*.wav")})
+    assert [len(s) for s in seen] == [5, 5, 4]                              # 14 items, round robin
+    assert set.union(*seen) == {f"p0{i}#r{r}" for i in range(7) for r in range(2)}
+    assert not (seen[0] & seen[1]) and not (seen[1] & seen[2]) and not (seen[0] & seen[2])
+    capsys.readouterr()
+    assert cli.main(["run", "--suite", suite, "--system", "sine", "--out", out, "--no-report"]) == 0
+    assert "producing" not in capsys.readouterr().err                      # every sample was cached
+    fresh = str(tmp_path / "fresh")
+    assert cli.main(["run", "--suite", suite, "--system", "sine", "--out", fresh, "--quiet", "--no-report"]) == 0
+    (a,), (b,) = ResultsStore(Path(out) / "results.sqlite").runs(), ResultsStore(Path(fresh) / "results.sqlite").runs()
+    assert a.items == b.items
+
+
+@pytest.mark.parametrize("bad", ["0/3", "4/3", "x/2", "3"])
+def test_bad_shard_is_refused(tmp_path, capsys, bad):
+    code = cli.main(["generate", "--suite", "mini-tta", "--system", "sine", "--shard", bad, "--out", str(tmp_path)])
+    assert code == 2 and "expected K/N with 1 <= K <= N" in capsys.readouterr().err
