@@ -119,12 +119,16 @@ class EmbeddingCache:
 
     @staticmethod
     def key(audio_sha256: str, backbone: BackboneInfo) -> str:
-        """Hash of the audio content, backbone name/version/checkpoint/rate, recipe, schema."""
-        return sha256_json({
+        """Hash of the audio content, backbone name/version/checkpoint/rate, recipe, schema (and
+        the device when it is not the CPU, so CPU keys stay those of earlier versions)."""
+        doc = {
             "audio": audio_sha256, "backbone": backbone.name, "version": backbone.version,
             "checkpoint": backbone.checkpoint_sha256, "sample_rate": backbone.sample_rate,
             "recipe": backbone.recipe.id(), "schema": SCHEMA_VERSION,
-        })
+        }
+        if backbone.device != "cpu":
+            doc["device"] = backbone.device
+        return sha256_json(doc)
 
     def path_for(self, key: str) -> Path:
         _check_key(key)

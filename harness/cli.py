@@ -39,6 +39,7 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--keep-going", action="store_true", help="record failing items and finish the others")
     g.add_argument("--limit", type=int, help="only the first N prompts of each suite")
     g.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
+    g.add_argument("--score-device", help="device of the metric backbones: cpu (default), cuda, cuda:N, auto")
     return p
 
 
@@ -158,6 +159,7 @@ def _evaluate(args: argparse.Namespace, job: Any,
 
     out = Path(args.out)
     store = ResultsStore(out / "results.sqlite")
+    score_device = _score_device(args)
     pairs = job.pairs()
     specs = {s: load_suite(s) for s, _ in pairs}                 # every suite validated up front
     systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}  # no weights read yet
@@ -169,9 +171,19 @@ def _evaluate(args: argparse.Namespace, job: Any,
             continue
         note(f"run {spec.name} x {system.name}", show=not args.quiet)
         run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
-                        limit=args.limit, progress=not args.quiet, data_root=_data_root(args))
+                        limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
+                        score_device=score_device)
         results.append((suite, sys_spec, run))
     return results
+
+
+def _score_device(args: argparse.Namespace) -> str | None:
+    value = getattr(args, "score_device", None)
+    if not value:
+        return None
+    from harness.devices import resolve_device
+
+    return resolve_device("--score-device", value)
 
 
 def _print_summary(results: list[Any]) -> None:

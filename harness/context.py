@@ -31,16 +31,19 @@ class RunContext:
         profile: "mini" or "real" (metrics may choose backbones by profile).
         cache_dir: where the `EmbeddingCache` lives (default `cache_root()/embeddings`).
         backbone_args: optional constructor kwargs per backbone name.
+        device: where backbones whose constructor takes `device` run (None: their default,
+            the CPU); an explicit `device` in `backbone_args` wins.
     """
 
     def __init__(self, profile: str = "mini", cache_dir: str | Path | None = None,
-                 backbone_args: dict[str, dict[str, Any]] | None = None):
+                 backbone_args: dict[str, dict[str, Any]] | None = None, device: str | None = None):
         from harness.artifacts import EmbeddingCache
         from harness.paths import cache_root
 
         self.profile = profile
         self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else cache_root() / "embeddings")
         self._backbone_args = dict(backbone_args or {})
+        self.device = device
         self._backbones: dict[str, Any] = {}
         self._file_sha: dict[tuple[str, int, int], str] = {}
         self.stats = {"audio_hits": 0, "audio_misses": 0, "text_hits": 0, "text_misses": 0}
@@ -60,10 +63,12 @@ class RunContext:
             load_catalog()
             base, _, arg = name.partition(":")  # "laion_clap:630k-audioset-best" -> factory("630k-...")
             entry = BACKBONES.get(name if (name in BACKBONES or not arg) else base)
-            kwargs = self._backbone_args.get(name, {})
+            kwargs = dict(self._backbone_args.get(name, {}))
             if isinstance(entry, Backbone):
                 obj = entry
             else:
+                if self.device is not None and "device" not in kwargs and _takes_device(entry):
+                    kwargs["device"] = self.device
                 obj = entry(arg, **kwargs) if (arg and name not in BACKBONES) else entry(**kwargs)
             obj.load()
             self._backbones[name] = obj
@@ -197,3 +202,14 @@ def _stack(rows: list[dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
 
 
 __all__ = ["RunContext", "split_outputs"]
+
+
+def _takes_device(factory: Any) -> bool:
+    """Whether a backbone class/factory accepts a `device` keyword."""
+    import inspect
+
+    try:
+        params = inspect.signature(factory).parameters
+    except (TypeError, ValueError):
+        return False
+    return "device" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())

@@ -209,6 +209,8 @@ class BackboneInfo:
     sample_rate: int
     recipe: AudioRecipe
     version: str = "1"
+    device: str = "cpu"
+    """Where the backbone runs (numerics may differ by device at float rounding level)."""
 
 
 @dataclass(frozen=True)

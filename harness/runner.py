@@ -69,7 +69,7 @@ class Failures:
 def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None,
               results: ResultsStore | None = None, keep_going: bool = False, limit: int | None = None,
               progress: bool = True, data_root: str | Path | None = None, context: Any = None,
-              store_root: str | Path | None = None) -> RunResult:
+              store_root: str | Path | None = None, score_device: str | None = None) -> RunResult:
     """Evaluate `system` on `spec`; see the module docstring.
 
     Args:
@@ -78,6 +78,8 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         results: the results store to write (default: the one in `out_dir`).
         limit: evaluate only the first `limit` prompts (in loader order).
         context: a `MetricContext` (default: a `RunContext` for the suite's profile).
+        score_device: where the metric backbones run (None: the CPU); a non-CPU device is part
+            of the run id (scores may differ at float rounding level).
     """
     from harness.artifacts import ArtifactStore
 
@@ -89,7 +91,8 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     run_id = make_run_id(spec.name, spec.version, info, [m.info for m in metrics], spec.seed,
                          spec.replicates, limit, spec.preset,
                          inputs={"loader": spec.loader, "loader_args": list(spec.loader_args),
-                                 "duration": spec.duration, "task": spec.task})
+                                 "duration": spec.duration, "task": spec.task,
+                                 **({"score_device": score_device} if score_device not in (None, "cpu") else {})})
     results.begin_run(run_id, spec.name, spec.version, spec.profile, info, [m.info for m in metrics])
     failures = Failures(keep_going)
     try:
@@ -101,7 +104,7 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
             from harness.context import RunContext
             from harness.metrics.presets import backbone_args
 
-            context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset))
+            context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device)
         outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
     except BaseException:
         results.put_failures(run_id, failures.items)  # nothing computed is lost

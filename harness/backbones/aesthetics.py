@@ -51,7 +51,8 @@ class AudioboxAesthetics(Backbone):
     @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe,
-                         version=f"audiobox_aesthetics-0.0.4;precision={self._precision};win=10s,hop=10s")
+                         version=f"audiobox_aesthetics-0.0.4;precision={self._precision};win=10s,hop=10s",
+                         device=self.device)
 
     def load(self) -> None:
         if self._model is not None:

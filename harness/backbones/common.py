@@ -37,10 +37,10 @@ def combined_sha256(paths: Sequence[Path]) -> str:
     return h.hexdigest()
 
 
-def make_info(name: str, sha: str | None, recipe: AudioRecipe, version: str) -> BackboneInfo:
+def make_info(name: str, sha: str | None, recipe: AudioRecipe, version: str, device: str = "cpu") -> BackboneInfo:
     """BackboneInfo; `sha` is None before `load()` ("not-loaded")."""
     return BackboneInfo(name=name, checkpoint_sha256=sha or "not-loaded",
-                        sample_rate=recipe.sample_rate, recipe=recipe, version=version)
+                        sample_rate=recipe.sample_rate, recipe=recipe, version=version, device=str(device))
 
 
 def check_batch(batch: Sequence[np.ndarray], name: str, min_samples: int = 1) -> list[np.ndarray]:

@@ -109,7 +109,7 @@ class LaionClap(Backbone):
     def info(self) -> BackboneInfo:
         crop = "fusion_seeded_by_content" if self.checkpoint.fusion else "first_10s"
         return make_info(self.name, self._sha, self._recipe,
-                         version=f"laion_clap-1.1.7;{self.checkpoint.amodel};crop_policy={crop}")
+                         version=f"laion_clap-1.1.7;{self.checkpoint.amodel};crop_policy={crop}", device=self.device)
 
     def load(self) -> None:
         if self._clap is not None:

@@ -82,7 +82,7 @@ class MsClap(Backbone):
     @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe,
-                         version="msclap-1.3.4;2023;crop=first_7s;text_trunc=77")
+                         version="msclap-1.3.4;2023;crop=first_7s;text_trunc=77", device=self.device)
 
     def load(self) -> None:
         if self._model is not None:

@@ -81,7 +81,7 @@ class PannsCnn14(Backbone):
 
     @property
     def info(self) -> BackboneInfo:
-        return make_info(self.name, self._sha, self._recipe, version="panns_inference-0.1.1-cnn14")
+        return make_info(self.name, self._sha, self._recipe, version="panns_inference-0.1.1-cnn14", device=self.device)
 
     def checkpoint_path(self) -> Path:
         return require(self.name, self.variant.relpath, weights_root(self._weights))

@@ -126,7 +126,7 @@ class VGGishBackbone(Backbone):
 
     @property
     def info(self) -> BackboneInfo:
-        return make_info(self.name, self._sha, self._recipe, version="vggish-pre-relu-128")
+        return make_info(self.name, self._sha, self._recipe, version="vggish-pre-relu-128", device=self.device)
 
     def load(self) -> None:
         if self._model is not None:

@@ -24,13 +24,14 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from harness.devices import resolve_device
 from harness.errors import SabenchError
 from harness.hashing import sha256_json
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params, resolve_device
+from systems.adapterkit import checked_params
 
 SAMPLE_RATE = 44100
 SAMPLES_PER_LATENT = 1024

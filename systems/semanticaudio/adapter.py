@@ -55,7 +55,7 @@ class _FlowSystem(System):
         if params.get("profile", "real") not in ("real", "mini"):
             raise SabenchError(f"system {self.name}", f"unknown profile {params['profile']!r}", "use real or mini")
         super().__init__(**{**allowed, **params})
-        from systems.adapterkit import resolve_device
+        from harness.devices import resolve_device
 
         self.params["device"] = resolve_device(f"system {self.name}", self.params["device"])
         self._pipe = None

@@ -38,13 +38,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from harness.devices import resolve_device
 from harness.errors import AudioError, SabenchError, WeightsError
 from harness.paths import weights_root
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo,
                              freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params, files_sha256, require_file, resolve_device
+from systems.adapterkit import checked_params, files_sha256, require_file
 
 SAMPLE_RATE = 24000
 LATENT_DIM = 768

@@ -20,12 +20,13 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from harness.devices import resolve_device
 from harness.errors import SabenchError
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
                              SystemInfo, freeze)
 from harness.seeding import torch_generator
 from harness.system import System
-from systems.adapterkit import checked_params, resolve_device, to_native
+from systems.adapterkit import checked_params, to_native
 from systems.tangoflux.network import TangoCond, cat_cond
 
 SAMPLE_RATE = 44100
