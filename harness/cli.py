@@ -128,7 +128,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
     else:
         job = load_job(args.job or DEFAULT_JOB)
-    evaluated = _evaluate(args, job)
+    aborted: list[str] = []
+    evaluated = _evaluate(args, job, aborted=aborted)
     results = [r for _, _, r in evaluated]
     _print_summary(results)
     if not args.no_report:
@@ -138,8 +139,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
     if empty:
         print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
-        return 1
-    return 0
+    for line in aborted:
+        print(f"sabench: not run: {line}", file=sys.stderr)
+    return 1 if empty or aborted else 0
 
 
 def report_baseline(job: Any, results: list[Any]) -> str | None:
@@ -147,11 +149,13 @@ def report_baseline(job: Any, results: list[Any]) -> str | None:
     return job.compare_to if any(r.system.name == job.compare_to for r in results) else None
 
 
-def _evaluate(args: argparse.Namespace, job: Any,
-              built: dict[str, Any] | None = None) -> list[tuple[str, str, Any]]:
-    """(suite, system spec, RunResult) for every (suite, system) pair of the job, in order; systems
-    are built once per spec (`built`: already-made systems by spec). With the job's `skip_incapable` a system that
-    cannot do a suite's task is skipped (noted) instead of failing the run."""
+def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None,
+              aborted: list[str] | None = None) -> list[tuple[str, str, Any]]:
+    """(suite, system spec, RunResult) for every (suite, system) pair of the job, in order;
+    systems are built once per spec (`built`: already-made systems by spec). With the job's
+    `skip_incapable` a system that cannot do a suite's task is skipped (noted). With
+    --keep-going a pair that cannot start (missing weights or data) is noted in `aborted`
+    and the job goes on with the next pair; without it, the error stops the job."""
     from harness.progress import note
     from harness.results import ResultsStore
     from harness.runner import run_suite
@@ -170,9 +174,16 @@ def _evaluate(args: argparse.Namespace, job: Any,
             note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
             continue
         note(f"run {spec.name} x {system.name}", show=not args.quiet)
-        run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
-                        limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
-                        score_device=score_device)
+        try:
+            run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
+                            limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
+                            score_device=score_device)
+        except SabenchError as exc:
+            if not args.keep_going or aborted is None:
+                raise
+            aborted.append(f"{spec.name} x {sys_spec}: {exc}")
+            note(f"not run {spec.name} x {system.name}: {exc}", show=True)
+            continue
         results.append((suite, sys_spec, run))
     return results
 

@@ -90,3 +90,19 @@ def test_two_group_job_end_to_end(tmp_path, monkeypatch):
     md = (out / "report.md").read_text()
     assert "Paired differences vs sine" in md
     assert "| Unedited source |" in md and "| source-echo |" not in md      # the job's row label
+
+
+def test_keep_going_job_survives_a_system_without_weights(tmp_path, monkeypatch, capsys):
+    """tangoflux has no weights here: with --keep-going its pair is reported as not run (by
+    name, with the missing file) and the other pairs still run and report; exit code 1.
+    Without --keep-going the same job stops with the error."""
+    monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("SABENCH_WEIGHTS", raising=False)
+    path = write(tmp_path, "runs:\n  - {suites: [mini-tta], systems: [tangoflux, sine]}\n")
+    out = tmp_path / "out"
+    code = cli.main(["run", "--job", path, "--out", str(out), "--limit", "10", "--quiet", "--keep-going"])
+    err = capsys.readouterr().err
+    assert code == 1 and "not run: mini-tta x tangoflux" in err and "tangoflux" in err
+    runs = json.loads((out / "report.json").read_text())["runs"]
+    assert [r["system"]["name"] for r in runs] == ["sine"] and runs[0]["aggregates"]
+    assert cli.main(["run", "--job", path, "--out", str(tmp_path / "o2"), "--limit", "10", "--quiet"]) == 2
