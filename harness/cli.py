@@ -134,6 +134,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _print_summary(results)
     if not args.no_report:
         labels = {r.run_id: lab for suite, spec, r in evaluated if (lab := job.label(suite, spec))}
+        if labels:
+            from harness.results import ResultsStore
+
+            ResultsStore(Path(args.out) / "results.sqlite").put_labels(labels)
         _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results),
                       labels=labels or None)
     empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
@@ -319,6 +323,8 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
         from reports.build import stored_audio
 
         extra["audio_for"], extra["prompts"] = stored_audio(store)
+    if runs is None and "labels" not in extra and (stored := store.labels()):
+        extra["labels"] = stored                                  # a job's row labels, kept
     paths = build(runs if runs is not None else store, out, *(rest or []), **extra)
     for fmt, path in dict(paths or {}).items():
         print(f"report ({fmt}): {path}")

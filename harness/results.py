@@ -122,6 +122,17 @@ class ResultsStore:
                  canonical_json([asdict(m) for m in metrics]), "{}", _now(), "running"))
             conn.execute("DELETE FROM failures WHERE run_id = ?", (run_id,))
 
+    def put_labels(self, labels: Mapping[str, str]) -> None:
+        """Row labels by run id (a job's `label:`), kept for reports built later."""
+        conn = self._db()
+        with _write(conn):
+            conn.executemany("INSERT OR REPLACE INTO meta VALUES (?,?)",
+                             [(f"label:{rid}", str(lab)) for rid, lab in labels.items()])
+
+    def labels(self) -> dict[str, str]:
+        rows = self._db().execute("SELECT key, value FROM meta WHERE key LIKE 'label:%'").fetchall()
+        return {k[len("label:"):]: v for k, v in rows}
+
     def put_item_scores(self, run_id: str, metric: str, scores: Mapping[str, float]) -> None:
         conn = self._db()
         with _write(conn):

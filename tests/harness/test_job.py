@@ -90,6 +90,9 @@ def test_two_group_job_end_to_end(tmp_path, monkeypatch):
     md = (out / "report.md").read_text()
     assert "Paired differences vs sine" in md
     assert "| Unedited source |" in md and "| source-echo |" not in md      # the job's row label
+    (out / "report.md").unlink()
+    assert cli.main(["report", "--out", str(out), "--formats", "md"]) == 0   # later, from the store
+    assert "| Unedited source |" in (out / "report.md").read_text()
 
 
 def test_keep_going_job_survives_a_system_without_weights(tmp_path, monkeypatch, capsys):
