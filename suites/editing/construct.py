@@ -14,6 +14,9 @@
 4. `write_benchmark` writes JSON Lines: one header object, then one object per pair.
 
     python -m suites.editing.construct --csv test.csv --out editing.jsonl [--scorer mod:fn]
+    python -m suites.editing.construct --csv test.csv --out editing.jsonl \
+        --scorer-system semanticaudio:variant=mlp,d=128 --scorer-clap laion_clap:630k-audioset-best \
+        --audio-dir ~/audiocaps/test --weights ~/weights        # a sabench system as the editor
 """
 
 from __future__ import annotations
@@ -202,22 +205,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--captions", default="last", choices=("first", "last", "all"))
     ap.add_argument("--quotas", default="equal", choices=("equal", "paper"))
     ap.add_argument("--clips", default=None, help="only these clips: a public list (957 TSV, Tango/AudioLDM JSON, ids)")
+    ap.add_argument("--scorer-system", default=None,
+                    help="a sabench system spec that edits each candidate (suites.editing.scoring)")
+    ap.add_argument("--scorer-clap", default="laion_clap:630k-audioset-best", help="CLAP backbone of that scorer")
+    ap.add_argument("--scorer-seed", type=int, default=0)
+    ap.add_argument("--audio-dir", default=None, help="AudioCaps test clips (else $SABENCH_AUDIOCAPS_AUDIO)")
+    ap.add_argument("--weights", default=None, help="weights directory (else $SABENCH_WEIGHTS)")
+    ap.add_argument("--score-device", default=None, help="device of the CLAP backbone (cpu, cuda, auto)")
     args = ap.parse_args(argv)
     clip_ids = None
     if args.clips:
         from suites.audiocaps.loader import read_id_list
 
         clip_ids = read_id_list(Path(args.clips))
-    scorer = None
+    scorer, scorer_name = _scorer(args)
+    pairs = build(Path(args.csv), Path(args.out), scorer, scorer_name, args.n, args.seed,
+                  args.min_delta, args.max_source_target, args.captions, args.quotas, clip_ids)
+    dropped = getattr(scorer, "dropped", {})
+    if dropped:
+        print(f"{len(dropped)} candidate(s) could not be scored (dropped), e.g. "
+              f"{next(iter(dropped))}: {next(iter(dropped.values()))}")
+    print(f"wrote {len(pairs)} pairs to {args.out}")
+    return 0
+
+
+def _scorer(args: argparse.Namespace) -> tuple[Scorer | None, str]:
+    """--scorer module:function, or --scorer-system (a sabench editor + CLAP), or none."""
+    if args.scorer and args.scorer_system:
+        raise SabenchError("--scorer", "give --scorer or --scorer-system, not both", "drop one of them")
     if args.scorer:
         import importlib
 
         module, attr = args.scorer.split(":", 1)
-        scorer = getattr(importlib.import_module(module), attr)
-    pairs = build(Path(args.csv), Path(args.out), scorer, args.scorer or "none", args.n, args.seed,
-                  args.min_delta, args.max_source_target, args.captions, args.quotas, clip_ids)
-    print(f"wrote {len(pairs)} pairs to {args.out}")
-    return 0
+        return getattr(importlib.import_module(module), attr), args.scorer
+    if not args.scorer_system:
+        return None, "none"
+    import os
+
+    from harness.devices import resolve_device
+    from suites.editing.scoring import SystemClapScorer
+
+    if args.weights:
+        os.environ["SABENCH_WEIGHTS"] = str(args.weights)
+    audio_dir = args.audio_dir or os.environ.get("SABENCH_AUDIOCAPS_AUDIO")
+    if not audio_dir:
+        raise SabenchError("--scorer-system", "needs the AudioCaps test clips to edit",
+                           "pass --audio-dir or set $SABENCH_AUDIOCAPS_AUDIO")
+    device = resolve_device("--score-device", args.score_device) if args.score_device else None
+    scorer = SystemClapScorer(args.scorer_system, args.scorer_clap, audio_dir, seed=args.scorer_seed,
+                              score_device=device)
+    return scorer, scorer.name
 
 
 if __name__ == "__main__":
