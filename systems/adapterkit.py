@@ -49,7 +49,8 @@ def require_file(rel: str, system: str, published: str, override: str | None = N
 def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[str, object],
                    extra: Sequence[str] = ("weights", "tiny_seed"),
                    variants: Sequence[str] = ("published", "tiny")) -> dict[str, object]:
-    """`defaults` overridden by `params`; unknown names and variants raise one clear error."""
+    """`defaults` overridden by `params`; unknown names and variants raise one clear error; a
+    `device` is resolved ("auto" -> "cuda"/"cpu") and checked."""
     unknown = set(params) - set(defaults) - set(extra)
     if unknown:
         raise SabenchError(system, f"unknown parameters {sorted(unknown)}", f"use some of {sorted(defaults)}")
@@ -57,6 +58,10 @@ def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[
     if merged.get("variant") not in variants:
         raise SabenchError(system, f"unknown variant {merged.get('variant')!r}",
                            "use 'published' (real weights) or 'tiny' (random, tests)")
+    if "device" in merged:                      # recorded resolved: numerics differ by device
+        from harness.devices import resolve_device
+
+        merged["device"] = resolve_device(system, merged["device"])
     return merged
 
 

@@ -24,7 +24,6 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from harness.devices import resolve_device
 from harness.errors import SabenchError
 from harness.hashing import sha256_json
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
@@ -68,7 +67,6 @@ class ResonateSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params("resonate", params, DEFAULTS))
-        self.params["device"] = resolve_device(self.name, self.params["device"])
         self._m = None
         self._decoder = None
 

@@ -38,7 +38,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from harness.devices import resolve_device
 from harness.errors import AudioError, SabenchError, WeightsError
 from harness.paths import weights_root
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo,
@@ -80,7 +79,6 @@ class SemanticVocoderSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params(self.name, params, DEFAULTS))
-        self.params["device"] = resolve_device(self.name, self.params["device"])
         for k in ("steps", "vocoder_steps"):
             if int(self.params[k]) < 1:
                 raise SabenchError(self.name, f"{k} must be >= 1", f"pass {k}={DEFAULTS[k]}")

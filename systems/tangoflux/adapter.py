@@ -20,7 +20,6 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
-from harness.devices import resolve_device
 from harness.errors import SabenchError
 from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
                              SystemInfo, freeze)
@@ -52,7 +51,6 @@ class TangoFluxSystem(System):
 
     def __init__(self, **params: Any):
         super().__init__(**checked_params("tangoflux", params, DEFAULTS))
-        self.params["device"] = resolve_device(self.name, self.params["device"])
         self._m = None
 
     # ---- identity and loading -------------------------------------------------------------
