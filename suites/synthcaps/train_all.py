@@ -1,7 +1,7 @@
 """One command for the whole mini world: SynthCaps corpus -> mini backbones -> mini systems.
 
     python -m suites.synthcaps.train_all                 # = sabench mini train
-    python -m suites.synthcaps.train_all --quick --out /tmp/mini     # a few steps each (CI)
+    python -m suites.synthcaps.train_all --quick --out OUT_DIR     # a few steps each (CI)
 
 Step 1 renders the corpus and trains the five backbones (`suites.synthcaps.train_backbones`,
 into `<out>/`); step 2 trains SemanticAudio (mlp d16, mlp d64, rawPE) and the Base Model on

@@ -1,7 +1,7 @@
 """Rebuild SynthCaps and train all mini backbones, deterministically, on CPU.
 
     python -m suites.synthcaps.train_backbones --out suites/synthcaps/checkpoints
-    python -m suites.synthcaps.train_backbones --out /tmp/ck --quick     # a few steps each
+    python -m suites.synthcaps.train_backbones --out OUT_DIR --quick     # a few steps each
 
 Writes `<name>.safetensors` + `<name>.json` for mini_classifier, mini_clap, mini_semantic,
 mini_vae and mini_quality, `manifest.json` (sha256 of every file) and `metrics.json` (the

@@ -2,7 +2,7 @@
 same `systems.semanticaudio.train.Trainer` that trains the full-size models.
 
     python -m suites.synthcaps.train_systems --out suites/synthcaps/checkpoints/systems
-    python -m suites.synthcaps.train_systems --out /tmp/sys --quick      # a few steps each
+    python -m suites.synthcaps.train_systems --out OUT_DIR --quick      # a few steps each
 
 Stages (docs/semanticaudio.md): for each head (mlp d16, mlp d64, rawpe d64) the synthesizer +
 head, then the planner on the frozen head's targets; then the Base Model. Data: the first

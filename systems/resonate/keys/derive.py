@@ -2,8 +2,8 @@
 
 Usage (the original code lives in a temporary folder, never in this repository):
 
-    git --git-dir <mirror of xiquan-li/Resonate> archive HEAD resonate | tar -x -C /tmp/rs_orig
-    python systems/resonate/keys/derive.py /tmp/rs_orig <commit> systems/resonate/keys
+    git --git-dir <mirror of xiquan-li/Resonate> archive HEAD resonate | tar -x -C <rs_src>
+    python systems/resonate/keys/derive.py <rs_src> <commit> systems/resonate/keys
 
 It imports the original `resonate/model/networks.py` and builds
 `get_model("fluxaudio_m_44k", use_rope=True, text_dim=1024, text_c_dim=1024)` (the call in

@@ -2,11 +2,11 @@
 
 Usage (the original code lives in temporary folders, never in this repository):
 
-    git --git-dir <mirror of zeyuxie29/SemanticVocoder> archive HEAD src | tar -x -C /tmp/sv_orig
-    git --git-dir <mirror of RicherMans/Dasheng> archive HEAD dasheng | tar -x -C /tmp/ds_orig
-    python systems/semanticvocoder/keys/derive.py vocoder /tmp/sv_orig <commit> <vocoder-kwargs.json> OUT.json
-    python systems/semanticvocoder/keys/derive.py dasheng /tmp/ds_orig <commit> OUT.json
-    python systems/semanticvocoder/keys/derive.py tta /tmp/sv_orig <commit> <hf_config.json> <t5> OUT.json
+    git --git-dir <mirror of zeyuxie29/SemanticVocoder> archive HEAD src | tar -x -C <sv_src>
+    git --git-dir <mirror of RicherMans/Dasheng> archive HEAD dasheng | tar -x -C <ds_src>
+    python systems/semanticvocoder/keys/derive.py vocoder <sv_src> <commit> <vocoder-kwargs.json> OUT.json
+    python systems/semanticvocoder/keys/derive.py dasheng <ds_src> <commit> OUT.json
+    python systems/semanticvocoder/keys/derive.py tta <sv_src> <commit> <hf_config.json> <t5> OUT.json
 
 `vocoder`: imports the original `flow2gan/models/generator.py` (package path under
 `src/inference`) and builds `MaeAudioGenerator(**kwargs)` on the `meta` device - the object

@@ -2,8 +2,8 @@
 
 Usage (the original code lives in a temporary folder, never in this repository):
 
-    git --git-dir <mirror of declare-lab/TangoFlux> archive HEAD | tar -x -C /tmp/tf_orig
-    python systems/tangoflux/keys/derive.py /tmp/tf_orig <commit> systems/tangoflux/keys
+    git --git-dir <mirror of declare-lab/TangoFlux> archive HEAD | tar -x -C <tf_src>
+    python systems/tangoflux/keys/derive.py <tf_src> <commit> systems/tangoflux/keys
 
 It imports the original `tangoflux/model.py`, builds `TangoFlux(config)` from the original
 `configs/tangoflux_config.yaml` on the `meta` device, and writes its state-dict names and
