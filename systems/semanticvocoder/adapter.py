@@ -185,7 +185,21 @@ class SemanticVocoderSystem(System):
             raise SabenchError(self.name, f"{len(requests)} requests but {len(inputs)} inputs",
                                "pass one input per request")
         _ = self.vocoder, self.encoder                                  # missing files fail first
-        return [self.reconstruct_one(r, a) for r, a in zip(requests, inputs)]
+        import torch
+
+        from systems.semanticvocoder.tta import decode
+
+        zs = [self.latents(a, r.prompt.id) for r, a in zip(requests, inputs)]  # (1, D, T'_i) each
+        out: list[Audio | None] = [None] * len(requests)
+        voc = self.vocoder
+        for frames in sorted({z.shape[-1] for z in zs}):             # one vocoder pass per length
+            idx = [i for i, z in enumerate(zs) if z.shape[-1] == frames]
+            gens = [torch_generator(requests[i].seed) for i in idx]
+            y = decode(voc["net"], torch.cat([zs[i] for i in idx]), gens,
+                       int(self.params["vocoder_steps"]), voc["clamp"])          # (B, T' * 960) @ 24 kHz
+            for row, i in enumerate(idx):
+                out[i] = Audio(y[row:row + 1].cpu().numpy().astype(np.float32), SAMPLE_RATE)
+        return out
 
     def latents(self, audio: Audio, item: str):
         """(1, D, T') semantic latents of one clip (D = 768 for the published encoder)."""
@@ -204,18 +218,6 @@ class SemanticVocoderSystem(System):
             raise AudioError(item, f"clip too short ({x.shape[1] / audio.sample_rate:.3f} s) for one "
                              "40 ms semantic frame", "pass at least 0.03 s of audio")
         return self.encoder.encode(wave)                                # (1, D, T') @ 25 Hz
-
-    def decode(self, z, seed: int):
-        """(1, D, T') latents -> (1, T' * 960) waveform @ 24 kHz with the snapshot vocoder."""
-        from systems.semanticvocoder.tta import decode
-
-        voc = self.vocoder
-        return decode(voc["net"], z, torch_generator(seed), int(self.params["vocoder_steps"]), voc["clamp"])
-
-    def reconstruct_one(self, request: ReconstructRequest, audio: Audio) -> Audio:
-        z = self.latents(audio, request.prompt.id)
-        y = self.decode(z, request.seed)                                # (1, L) @ 24 kHz
-        return Audio(y.cpu().numpy().astype(np.float32), SAMPLE_RATE)
 
     # ---- generate --------------------------------------------------------------------------------
     def _check_seconds(self, seconds: float, item: str) -> None:
