@@ -65,6 +65,17 @@ def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[
     return merged
 
 
+def safetensors_shapes(files: Sequence[Path]) -> dict[str, list[int]]:
+    """Key -> shape from safetensors headers alone (no tensor is read)."""
+    from safetensors import safe_open
+
+    shapes: dict[str, list[int]] = {}
+    for f in files:
+        with safe_open(str(f), framework="pt") as h:
+            shapes.update({k: list(h.get_slice(k).get_shape()) for k in h.keys()})
+    return shapes
+
+
 def key_shapes(state: Mapping[str, object]) -> dict[str, list[int]]:
     """name -> shape (list of ints) of a state dict (works for meta tensors)."""
     return {k: [int(s) for s in v.shape] for k, v in state.items()}

@@ -43,6 +43,8 @@ class SystemClapScorer:
         self.profile, self.score_device = profile, score_device
         self.dropped: dict[str, str] = {}
         """Candidate id -> why it scored (nan, nan)."""
+        self._source_sha: dict[str, str] = {}
+        """Source path -> content sha256 (a clip serves up to 14 candidates: hashed once)."""
 
     @property
     def name(self) -> str:
@@ -102,7 +104,9 @@ class SystemClapScorer:
         from harness.records import EditRequest, Prompt
 
         prompt = Prompt(cand.id, cand.target_text, 10.0, source=str(src), source_text=cand.source_text)
-        return EditRequest(prompt, sha256_file(src), derive_seed(self.seed, cand.id))
+        if str(src) not in self._source_sha:
+            self._source_sha[str(src)] = sha256_file(src)
+        return EditRequest(prompt, self._source_sha[str(src)], derive_seed(self.seed, cand.id))
 
     def _edit_batch(self, batch, candidates, store, edits) -> None:
         from harness import audio as audio_io

@@ -104,11 +104,6 @@ class SemanticVocoderSystem(System):
             write_tiny_tta(root, seed)
         return Path(self._tiny_dir.name)
 
-    def files_present(self) -> dict[str, bool]:
-        """Which published files exist under the weights directory."""
-        root = weights_root(self.params.get("weights"))
-        return {rel: bool(root and (root / rel).exists()) for rel in VOCODER_FILES + TTA_FILES}
-
     def _file(self, rel: str, published: str) -> Path:
         return require_file(rel, self.name, published, str(self._root()))
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from harness.errors import WeightsError
-from systems.adapterkit import check_state_dict, files_sha256, key_shapes
+from systems.adapterkit import check_state_dict, files_sha256, key_shapes, safetensors_shapes
 from systems.semanticvocoder.tta import HUB, TIED, Published, TextToAudio, parse_tta_config
 
 MODEL_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
@@ -65,8 +65,16 @@ def read_state(files: list[Path]) -> dict[str, torch.Tensor]:
     return state
 
 
-def untie(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Store T5's shared embedding under `shared.weight` only (whichever name the file used)."""
+def header_shapes(files: list[Path]) -> dict[str, list[int]] | None:
+    """Key -> shape from the safetensors headers alone (no tensor read); None for .bin files."""
+    if any(f.suffix != ".safetensors" for f in files):
+        return None
+    return safetensors_shapes(files)
+
+
+def untie(state: dict) -> dict:
+    """Store T5's shared embedding under `shared.weight` only (whichever name the file used);
+    works on tensors or on shapes."""
     shared, embed = TIED
     if shared not in state and embed in state:
         state[shared] = state.pop(embed)
@@ -88,8 +96,12 @@ def build(cfg_path: Path, folder: Path, t5_dir: Path, sha: str | None = None) ->
         net = Published(cfg, t5_cfg)
     expected = {k: v for k, v in key_shapes(net.state_dict()).items() if k != TIED[1]}
     files = checkpoint_files(Path(folder))
+    shapes = header_shapes(files)                       # a wrong file is refused before reading it
+    if shapes is not None:
+        check_state_dict(expected, untie(shapes), str(files[0]))
     state = untie(read_state(files))
-    check_state_dict(expected, key_shapes(state), str(files[0]))
+    if shapes is None:
+        check_state_dict(expected, key_shapes(state), str(files[0]))
     net.load_state_dict(state, strict=False, assign=True)
     net.model.content_encoder.text_encoder.tie()
     left = [n for n, t in list(net.named_parameters()) + list(net.named_buffers()) if t.is_meta]

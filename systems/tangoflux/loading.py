@@ -20,7 +20,7 @@ import torch
 
 from harness.errors import WeightsError
 from systems.adapterkit import (TextEncoder, check_state_dict, files_sha256, key_shapes,
-                                require_file, seeded_construction, tiny_t5)
+                                require_file, safetensors_shapes, seeded_construction, tiny_t5)
 from systems.tangoflux.network import TIED_KEYS, TINY, TangoFluxConfig, TangoFluxNet, build_vae
 
 HUB = "https://huggingface.co/declare-lab/TangoFlux"
@@ -43,12 +43,9 @@ def expected_keys(net: torch.nn.Module, tied: tuple[str, ...] = TIED_KEYS) -> di
 def load_checked(module: torch.nn.Module, path: Path, expected: dict[str, list[int]],
                  allow_missing: tuple[str, ...] = ()) -> None:
     """Strict key + shape check of a safetensors file, then assign its tensors into `module`."""
-    from safetensors import safe_open
     from safetensors.torch import load_file
 
-    with safe_open(str(path), framework="pt") as f:
-        found = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
-    check_state_dict(expected, found, str(path), allow_missing)
+    check_state_dict(expected, safetensors_shapes([path]), str(path), allow_missing)
     state = {k: v.float() for k, v in load_file(str(path)).items()}
     module.load_state_dict(state, strict=not allow_missing, assign=True)
 
