@@ -7,7 +7,6 @@ Used by `harness.runner.run_suite`; split out so each module holds one idea.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from typing import Any, Sequence
 
 import numpy as np
@@ -41,8 +40,8 @@ def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem
             if it.item_id not in usable_ids:
                 missing = [r for r in metric.roles if not it.path(r)]
                 failures.add(it.item_id, f"metric:{name}", f"no {missing[0]} audio for this item")
-        items_hash = sha256_json({"items": [[it.item_id, it.output, it.reference, it.source] for it in usable],
-                                  "backbone": _backbone_identity(metric, ctx)})
+        # the run id (the plan's hash) already fixes the backbone; the hash pins the item set
+        items_hash = sha256_json({"items": [[it.item_id, it.output, it.reference, it.source] for it in usable]})
         cached = results.metric_output(run_id, name, items_hash)
         if cached is not None:
             scores = results.item_scores(run_id, name)
@@ -55,18 +54,6 @@ def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem
         results.put_metric_output(run_id, name, items_hash, out.value, out.extras)
         outputs[name] = out
     return outputs, counts
-
-
-def _backbone_identity(metric: Metric, ctx: Any) -> Any:
-    """The metric's backbone info (checkpoint sha, recipe ...), so a finished metric is reused
-    only with the same weights. Loads the backbone, which scoring would load anyway."""
-    name = metric.info.backbone
-    if not name:
-        return None
-    try:
-        return asdict(ctx.backbone(name).info)
-    except Exception:  # noqa: BLE001 -- unloadable: compute() will report it as a failure
-        return "unavailable"
 
 
 def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Any) -> MetricOutput | None:
