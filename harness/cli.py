@@ -228,8 +228,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
     job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
-    _print_summary([r for _, _, r in _evaluate(args, job, {args.label: system})])
-    return 0
+    res = [r for _, _, r in _evaluate(args, job, {args.label: system})]
+    _print_summary(res)
+    return 1 if any(r.failures for r in res) or not res else 0
 
 
 def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
