@@ -10,7 +10,8 @@ from harness.results import make_run_id
 from harness.records import SystemInfo
 from harness.suite import spec_from_dict
 
-BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f"}
+BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f",
+        "metrics": ["fd"]}
 
 
 def test_default_preset_is_sabench_and_unknown_is_refused():
