@@ -114,10 +114,27 @@ def system_spec(entry: Any, where: str) -> str:
         if bad:
             raise SabenchError(where, f"system {entry['name']!r}: parameter(s) {bad} are not plain scalars",
                                "use numbers, booleans or strings without ',', '=' or ':'")
-        text = ",".join(f"{k}={v}" for k, v in params.items())
+        text = ",".join(f"{k}={_scalar_text(v, k, entry['name'], where)}" for k, v in params.items())
         return entry["name"] + (f":{text}" if text else "")
     raise SabenchError(where, f"bad system entry {entry!r}",
                        "write \"name\", \"name:k=v\" or {name: .., params: {..}, label: ..}")
+
+
+def _scalar_text(value: Any, key: str, system: str, where: str) -> str:
+    """A job parameter written so that the CLI's YAML-scalar parsing reads back the same value
+    (a quoted "no" stays a string; 1e-05 gets a mantissa dot so YAML reads a float)."""
+    import yaml
+
+    text = str(value)
+    if isinstance(value, float) and "e" in text and "." not in text.split("e")[0]:
+        mantissa, _, exp = text.partition("e")
+        text = f"{mantissa}.0e{exp if exp.startswith(('-', '+')) else '+' + exp}"
+    if value is not None and yaml.safe_load(text) != value:
+        if isinstance(value, str) and "'" not in value:
+            return f"'{value}'"
+        raise SabenchError(where, f"system {system!r}: parameter {key} {value!r} cannot be passed on",
+                           "write it as a plain number, boolean or simple string")
+    return text
 
 
 def _suites(value: Any, where: str) -> tuple[str, ...]:

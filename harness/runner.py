@@ -37,7 +37,7 @@ from harness.records import (Audio, AudioSample, EditRequest, Failure, Generatio
 from harness.results import ResultsStore, make_run_id
 from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
 from harness.seeding import derive_seed
-from harness.suite import SuiteSpec
+from harness.suite import SuiteSpec, make_metric
 
 
 
@@ -134,10 +134,7 @@ def load_prompts(spec: SuiteSpec, data_root: str | Path | None, limit: int | Non
 
 def build_metrics(spec: SuiteSpec) -> list[Metric]:
     """Instantiate the suite's metrics from the `METRICS` registry (factories with args)."""
-    from harness.registry import METRICS, load_catalog
-
-    load_catalog()
-    metrics = [METRICS.get(m.name)(**dict(m.args)) for m in spec.metrics]
+    metrics = [make_metric(spec, m) for m in spec.metrics]  # unknown args: one line, not a TypeError
     names = [m.name for m in metrics]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

@@ -184,6 +184,17 @@ def resolve_loader(target: str, item: str) -> Any:
     return fn
 
 
+def make_metric(spec: SuiteSpec, metric: MetricSpec) -> Any:
+    """The suite's metric built from the `METRICS` registry; an argument the factory does not
+    take (or a bad value it rejects with TypeError) is one line naming the suite and metric."""
+    from harness.registry import METRICS, load_catalog
+
+    load_catalog()
+    factory = METRICS.get(metric.name)
+    item = f"{spec.source_file or 'suite ' + spec.name} metric {metric.name!r}"
+    return call_checked(factory, dict(metric.args), item, "its 'args:'", constructor=True)
+
+
 def _parse_metrics(raw: Any, where: str) -> tuple[MetricSpec, ...]:
     if not isinstance(raw, list) or not raw:
         raise SabenchError(where, f"'metrics' must be a non-empty list, got {raw!r}",
@@ -270,4 +281,4 @@ def _suite_path(name_or_path: str | Path) -> Path:
     return Path(entry) if not isinstance(entry, SuiteSpec) else Path(entry.source_file)
 
 
-__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]
+__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "make_metric", "resolve_loader", "allow_code", "code_allowed", "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]

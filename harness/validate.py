@@ -78,7 +78,8 @@ def check_field(value: Any, field: Field, key: str, where: str) -> Any:
     """`value` checked against `field` (ints widened to float for "float"); else SabenchError."""
     if value is None and field.optional:
         return None
-    ok, out = _typed(value, field.kind)
+    type_ok, out = _typed(value, field.kind)
+    ok = type_ok
     if ok and field.kind in ("int", "float"):
         ok = not (field.minimum is not None and out < field.minimum) and \
             not (field.maximum is not None and out > field.maximum) and out == out  # NaN refused
@@ -87,7 +88,7 @@ def check_field(value: Any, field: Field, key: str, where: str) -> Any:
     if ok and field.choices and out not in field.choices:
         ok = False
     if not ok:
-        kind = "" if field.choices or value is None else f" (a {type(value).__name__})"
+        kind = "" if type_ok or value is None else f" (a YAML {type(value).__name__})"
         raise SabenchError(where, f"{key} {value!r}{kind} is not {field.describe()}", f"fix '{key}'")
     return out
 

@@ -98,7 +98,9 @@ CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 def csv_text_cell(value: object) -> str:
     """A user text cell for CSV: prefixed with ' when a spreadsheet would evaluate it."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(CSV_TRIGGERS) else text
+    if text.startswith(CSV_TRIGGERS):
+        text = "'" + text
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR is not quoted by csv (lineterminator \n)
 
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",

@@ -93,7 +93,7 @@ class _FlowSystem(System):
         if self.params["encoders"]:
             return load_encoders(self.params["encoders"], root, item=f"system {self.name} parameter encoders",
                                  allow_code=code_allowed())
-        return load_encoders(conf.get("encoders") or REAL_ENCODERS, root, item=f"{ckpt / 'config.json'}: encoders")
+        return load_encoders(conf.get("encoders") or REAL_ENCODERS, root, item=str(ckpt / "config.json"))
 
     def _icfg(self) -> InferenceConfig:
         edit = FlowEditConfig(**{v: self.params[k] for k, v in EDIT_KEYS.items()})
