@@ -22,7 +22,7 @@ def generate(args: argparse.Namespace) -> int:
     from harness.suite import load_suite
 
     pairs = _generate_pairs(args)
-    shard = parse_shard(args.shard) if args.shard else None
+    shard = parse_shard(args.shard) if args.shard is not None else None
     store = ArtifactStore(Path(args.out) / "artifacts")
     systems: dict[str, Any] = {}
     for suite, sys_spec in pairs:

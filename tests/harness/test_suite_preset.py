@@ -8,7 +8,8 @@ from harness.errors import SabenchError
 from harness.metrics.presets import PRESETS, backbone_args
 from harness.suite import spec_from_dict
 
-BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f"}
+BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f",
+        "metrics": ["fd"]}
 
 
 def test_default_preset_is_sabench_and_unknown_is_refused():
