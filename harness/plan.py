@@ -17,7 +17,6 @@ the failure is recorded with the run.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Sequence
@@ -85,44 +84,26 @@ def build_metrics(spec: SuiteSpec) -> list[Metric]:
     factory that takes one. A metric argument naming another preset, or an argument the factory
     does not take, is a one-line error."""
     from harness.registry import METRICS, load_catalog
+    from harness.suite import MetricSpec, make_metric
+    from harness.validate import accepted_kwargs
 
     load_catalog()
     metrics = []
     for m in spec.metrics:
-        factory = METRICS.get(m.name)
         args = dict(m.args)
-        params = _parameters(factory)
-        unknown = [k for k in args if params is not None and k not in params]
-        if unknown:
-            raise SabenchError(f"suite {spec.name}, metric {m.name}", f"unknown argument {unknown[0]!r}",
-                               f"use one of {sorted(params - {'preset'}) or 'no arguments'}")
         if "preset" in args and args["preset"] != spec.preset:
             raise SabenchError(f"suite {spec.name}, metric {m.name}",
                                f"preset {args['preset']!r} differs from the suite's preset {spec.preset!r}",
                                "set the preset once, at the suite level (one table, one convention)")
-        if params is None or "preset" in params:  # a factory without conventions gets it via bind()
+        names, _ = accepted_kwargs(METRICS.get(m.name))
+        if names is None or "preset" in names:  # a factory without conventions gets it via bind()
             args["preset"] = spec.preset
-        try:
-            metrics.append(factory(**args))
-        except (TypeError, ValueError) as exc:
-            raise SabenchError(f"suite {spec.name}, metric {m.name}", describe(exc),
-                               "fix the metric's arguments in the suite file") from None
+        metrics.append(make_metric(spec, MetricSpec(m.name, freeze(args))))  # unknown args: one line
     names = [m.name for m in metrics]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise SabenchError(f"suite {spec.name}", f"metric {dup[0]!r} listed twice", "list each metric once")
     return metrics
-
-
-def _parameters(factory: Any) -> set[str] | None:
-    """Keyword names a factory accepts (None: it takes **kwargs, so anything may be valid)."""
-    try:
-        sig = inspect.signature(factory)
-    except (TypeError, ValueError):
-        return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return None  # a wrapper passing **kw on: its target reports unknown names (TypeError below)
-    return {n for n, p in sig.parameters.items() if p.kind is not inspect.Parameter.VAR_POSITIONAL}
 
 
 def bind(metric: Metric, backbone: BackboneInfo | None, preset: str) -> MetricInfo:
