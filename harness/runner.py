@@ -156,7 +156,9 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Se
 
 
 def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
-    """Call the system on one batch; with keep_going a failing batch is retried item by item."""
+    """Call the system on one batch. A failing batch is retried item by item (with or without
+    keep_going), so the failure is recorded against the item that failed, never the batch's
+    first item; without keep_going the first failing item then raises, by its own id."""
     t0 = time.perf_counter()
     try:
         outs = _call(system, task, batch)
@@ -164,7 +166,7 @@ def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Fail
             raise SabenchError(system.name, f"returned {len(outs)} outputs for {len(batch)} requests",
                                "return one Audio per request, in order")
     except Exception as exc:  # noqa: BLE001 -- recorded as a Failure, never dropped
-        if failures.keep_going and len(batch) > 1:
+        if len(batch) > 1:
             return [r for job in batch for r in run_batch(system, task, [job], failures)]
         failures.add(batch[0].item_id, task, describe(exc), "fix the system's output, or --keep-going")
         return []

@@ -131,6 +131,9 @@ class MiniClap(MiniBackbone):
 
     name = "mini_clap"
     outputs = ("embedding",)
+    version = "2"
+    """2: the text GRU runs packed (a caption's embedding no longer depends on the longest
+    caption of its batch); version-1 cache entries are not reused."""
 
     def _forward(self, wave):
         return {"embedding": self._model.embed_audio(wave)}
