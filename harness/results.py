@@ -18,6 +18,8 @@ import json
 import math
 import os
 import sqlite3
+import shutil
+import tempfile
 import time
 import urllib.parse
 from dataclasses import asdict
@@ -81,6 +83,7 @@ class ResultsStore:
         """Open with `mode=ro` (reports, gates): works on read-only folders and mounts."""
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
+        self._snapshot: tempfile.TemporaryDirectory | None = None
 
     # -- connection -------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
@@ -110,27 +113,36 @@ class ResultsStore:
         return conn
 
     def _open_read_only(self) -> sqlite3.Connection:
-        """`mode=ro`; when the WAL index (-shm) cannot be created (read-only folder or mount),
-        `immutable=1` (safe there: no writer can be appending to a WAL it cannot create)."""
+        """`mode=ro`. When the WAL index (-shm) cannot be created (read-only folder or mount):
+        `immutable=1` if there is no pending WAL, else a private snapshot copy of the file and
+        its WAL (so rows not yet checkpointed are read, never silently dropped)."""
         _refuse_folder(self.path)
         if not self.path.is_file():
             raise SabenchError(str(self.path), "no results store here",
                                "run `sabench run` first, or pass the run folder (--out / --results)")
         uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
-        for query in ("?mode=ro", "?mode=ro&immutable=1"):
-            conn = _connect(uri + query, self.path, uri=True)
-            try:
-                conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                self._check_schema(conn)
-                return conn
-            except sqlite3.OperationalError as exc:
-                conn.close()
-                if "unable to open" not in str(exc) and "readonly" not in str(exc) or "immutable" in query:
-                    raise
-            except BaseException:
-                conn.close()
+        try:
+            return self._checked(_connect(uri + "?mode=ro", self.path, uri=True))
+        except sqlite3.OperationalError as exc:
+            if "unable to open" not in str(exc) and "readonly" not in str(exc):
                 raise
-        raise AssertionError("unreachable")
+        wal = Path(str(self.path) + "-wal")
+        if not (wal.is_file() and wal.stat().st_size > 0):
+            return self._checked(_connect(uri + "?mode=ro&immutable=1", self.path, uri=True))
+        self._snapshot = tempfile.TemporaryDirectory(prefix="sabench-store-")
+        copy = Path(self._snapshot.name) / self.path.name
+        shutil.copyfile(self.path, copy)
+        shutil.copyfile(wal, Path(str(copy) + "-wal"))
+        return self._checked(_connect(str(copy), self.path))
+
+    def _checked(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
         """A read-only store must already be a sabench store of a schema this code can read."""
@@ -159,6 +171,9 @@ class ResultsStore:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
+        if self._snapshot is not None:
+            self._snapshot.cleanup()
+            self._snapshot = None
 
     def schema_version(self) -> int:
         return int(self._db().execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
