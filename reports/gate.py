@@ -194,8 +194,8 @@ def read_baseline(path: str | Path) -> RunResult:
         raise SabenchError(str(path), "is not a sabench baseline (no run record)", "rewrite it with write_baseline")
     try:
         base = run_from_dict(data["run"], str(path))
-    except (ValueError, TypeError, AttributeError) as exc:  # e.g. "value": "abc" / a list
-        raise SabenchError(str(path), f"baseline has a malformed value ({exc})",
+    except SabenchError as exc:  # e.g. "value": "abc", a missing field
+        raise SabenchError(str(path), f"unusable baseline: {exc.problem}",
                            "rewrite it with `sabench gate --write-baseline`") from None
     problems = baseline_problems(base)
     if problems:
