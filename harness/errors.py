@@ -76,9 +76,13 @@ def describe_os_error(exc: OSError, path: object = None) -> SabenchError:
     top levels: `except OSError as exc: raise describe_os_error(exc) from None`.
     """
     import errno
+    import os
 
     name = errno.errorcode.get(exc.errno or 0, "")
     item = exc.filename if exc.filename is not None else (path if path is not None else "sabench")
+    base = os.path.basename(str(item))
+    if base.startswith(".") and base.endswith(".tmp"):  # an atomic write's temp file: name its folder
+        item = os.path.dirname(str(item)) or "."
     problem, fix = _OS_PROBLEMS.get(name, (exc.strerror or type(exc).__name__, "check the path and rerun"))
     if name == "EEXIST" and exc.filename is not None:
         from pathlib import Path
