@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from harness.errors import describe_os_error
 
-        print(f"sabench: error: {describe_os_error(exc).one_line()}", file=sys.stderr)
+        print(f"sabench: error: {describe_os_error(exc, getattr(args, 'out', None)).one_line()}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)

@@ -106,6 +106,7 @@ class ResultsStore:
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._refuse_foreign(conn)
             self._init_schema(conn)
         except BaseException:
             conn.close()
@@ -143,6 +144,13 @@ class ResultsStore:
             conn.close()
             raise
         return conn
+
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Never add sabench tables to someone else's SQLite file."""
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if names and "meta" not in names:
+            raise SabenchError(str(self.path), "is an SQLite file but not a sabench results store",
+                               "pass another --out folder (sabench will not write into this file)")
 
     def _check_schema(self, conn: sqlite3.Connection) -> None:
         """A read-only store must already be a sabench store of a schema this code can read."""
