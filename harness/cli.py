@@ -40,6 +40,8 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--limit", type=int, help="only the first N prompts of each suite")
     g.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
     g.add_argument("--score-device", help="device of the metric backbones: cpu (default), cuda, cuda:N, auto")
+    g.add_argument("--allow-code", action="store_true", help="trust suite files to name any loader "
+                   "'module:function' (else only the project's suites.*; docs/trust.md); = SABENCH_ALLOW_CODE=1")
     return p
 
 
@@ -228,8 +230,9 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
     job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
-    _print_summary([r for _, _, r in _evaluate(args, job, {args.label: system})])
-    return 0
+    res = [r for _, _, r in _evaluate(args, job, {args.label: system})]
+    _print_summary(res)
+    return 1 if any(r.failures for r in res) or not res else 0
 
 
 def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
@@ -360,6 +363,10 @@ def _setup(args: argparse.Namespace) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if getattr(args, "weights", None):
         os.environ["SABENCH_WEIGHTS"] = str(args.weights)  # read by harness.paths.weights_root
+    if getattr(args, "allow_code", False):
+        from harness.suite import allow_code
+
+        allow_code()  # the user's trust decision (docs/trust.md)
     if getattr(args, "limit", None) is not None and args.limit < 1:
         raise SabenchError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
 

@@ -7,7 +7,10 @@
   with a clear error instead of being misread.
 - Item scores and per-metric outputs are written as soon as a metric finishes
   (`put_item_scores`, `put_metric_output`), so a killed run keeps what it computed and a
-  resumed run (same run id, see `make_run_id`) picks it up.
+  resumed run (same run id: the hash of its plan, `harness.plan`) picks it up.
+- Schema 2 stores each run's plan (`plan_json`); a schema-1 file is migrated on open: its runs
+  are kept with status "legacy" and left out of `runs()` (reports and the gate), because their
+  stored metric identities may be incomplete.
 
 Floats are stored as SQLite REAL (IEEE double), so values round-trip bit for bit.
 """
@@ -26,11 +29,11 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
-from harness import SCHEMA_VERSION
+from harness import RESULTS_SCHEMA
 from harness.errors import SabenchError, describe_os_error
 from harness.store_db import connect as _connect, refuse_folder as _refuse_folder, store_error
 from harness.hashing import canonical_json, sha256_json
-from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
+from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunPlan, RunResult, SystemInfo
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -38,7 +41,7 @@ CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, suite TEXT NOT NULL, suite_version TEXT NOT NULL,
     profile TEXT NOT NULL, system_name TEXT NOT NULL, system_json TEXT NOT NULL,
     metrics_json TEXT NOT NULL, environment_json TEXT NOT NULL, created TEXT NOT NULL,
-    status TEXT NOT NULL);
+    status TEXT NOT NULL, plan_json TEXT);
 CREATE TABLE IF NOT EXISTS item_scores (
     run_id TEXT NOT NULL, item_id TEXT NOT NULL, metric TEXT NOT NULL, value REAL,
     PRIMARY KEY (run_id, metric, item_id));
@@ -57,21 +60,6 @@ CREATE TABLE IF NOT EXISTS failures (
 """
 
 BUSY_TIMEOUT_MS = 60_000  # also in harness.store_db
-
-
-def make_run_id(suite: str, suite_version: str, system: SystemInfo, metrics: Sequence[MetricInfo],
-                seed: int, replicates: int, limit: int | None, preset: str = "sabench",
-                inputs: Any = None) -> str:
-    """Deterministic run id: a resumed run with the same inputs reuses its id.
-
-    `inputs` identifies how prompts were loaded (loader, its arguments, duration override),
-    so changing them in the same output folder starts a new run instead of resuming.
-    """
-    return sha256_json({
-        "suite": suite, "suite_version": suite_version, "system": system.fingerprint(),
-        "metrics": [asdict(m) for m in metrics], "seed": seed, "replicates": replicates,
-        "limit": limit, "preset": preset, "inputs": inputs, "schema": SCHEMA_VERSION,
-    })[:20]
 
 
 class ResultsStore:
@@ -124,17 +112,36 @@ class ResultsStore:
         uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
         try:
             return self._checked(_connect(uri + "?mode=ro", self.path, uri=True))
+        except _OlderSchema:
+            return self._snapshot_copy()       # migrated in a private copy, the file is untouched
         except sqlite3.OperationalError as exc:
             if "unable to open" not in str(exc) and "readonly" not in str(exc):
                 raise
         wal = Path(str(self.path) + "-wal")
         if not (wal.is_file() and wal.stat().st_size > 0):
-            return self._checked(_connect(uri + "?mode=ro&immutable=1", self.path, uri=True))
+            try:
+                return self._checked(_connect(uri + "?mode=ro&immutable=1", self.path, uri=True))
+            except _OlderSchema:
+                pass
+        return self._snapshot_copy()
+
+    def _snapshot_copy(self) -> sqlite3.Connection:
+        """A private copy of the file and its WAL (if any), opened writable: reads rows not yet
+        checkpointed, and migrates an older schema without touching the original."""
         self._snapshot = tempfile.TemporaryDirectory(prefix="sabench-store-")
         copy = Path(self._snapshot.name) / self.path.name
         shutil.copyfile(self.path, copy)
-        shutil.copyfile(wal, Path(str(copy) + "-wal"))
-        return self._checked(_connect(str(copy), self.path))
+        wal = Path(str(self.path) + "-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, Path(str(copy) + "-wal"))
+        conn = _connect(str(copy), self.path)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._init_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _checked(self, conn: sqlite3.Connection) -> sqlite3.Connection:
         try:
@@ -159,9 +166,11 @@ class ResultsStore:
             raise SabenchError(str(self.path), "is an SQLite file but not a sabench results store",
                                "pass the results.sqlite that `sabench run` wrote")
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if row is not None and int(row[0]) > SCHEMA_VERSION:
+        if row is not None and int(row[0]) > RESULTS_SCHEMA:
             raise SabenchError(str(self.path), f"results store has schema version {row[0]}, newer than "
-                               f"this sabench ({SCHEMA_VERSION})", "upgrade sabench or use another --out folder")
+                               f"this sabench ({RESULTS_SCHEMA})", "upgrade sabench or use another --out folder")
+        if row is None or int(row[0]) < RESULTS_SCHEMA:
+            raise _OlderSchema()
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         with _write(conn):
@@ -170,10 +179,12 @@ class ResultsStore:
                     conn.execute(stmt)
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
             if row is None:
-                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-            elif int(row[0]) > SCHEMA_VERSION:
+                conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(RESULTS_SCHEMA),))
+            elif int(row[0]) > RESULTS_SCHEMA:
                 raise SabenchError(str(self.path), f"results store has schema version {row[0]}, newer than "
-                                   f"this sabench ({SCHEMA_VERSION})", "upgrade sabench or use another --out folder")
+                                   f"this sabench ({RESULTS_SCHEMA})", "upgrade sabench or use another --out folder")
+            elif int(row[0]) < RESULTS_SCHEMA:
+                _migrate(conn, int(row[0]))
 
     def close(self) -> None:
         if self._conn is not None and self._pid == os.getpid():
@@ -183,20 +194,26 @@ class ResultsStore:
             self._snapshot.cleanup()
             self._snapshot = None
 
+    def legacy_runs(self) -> list[str]:
+        """Ids of runs written before run plans (results schema 1): kept, never shown in reports."""
+        return [r[0] for r in self._db().execute("SELECT run_id FROM runs WHERE status = 'legacy' ORDER BY run_id")]
+
     def schema_version(self) -> int:
         return int(self._db().execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0])
 
     # -- incremental writes -----------------------------------------------------------------
-    def begin_run(self, run_id: str, suite: str, suite_version: str, profile: str,
-                  system: SystemInfo, metrics: Sequence[MetricInfo]) -> None:
-        """Record a run as "running" (keeping any earlier progress) and clear old failures."""
+    def begin_run(self, plan: RunPlan) -> None:
+        """Record a planned run as "running" (keeping any earlier progress) and clear old failures.
+
+        The run id is the plan's hash, so a stored run's identity (plan, metrics) never changes."""
         conn = self._db()
         with _write(conn):
             conn.execute(
-                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET status='running'",
-                (run_id, suite, suite_version, profile, system.name, canonical_json(asdict(system)),
-                 canonical_json([asdict(m) for m in metrics]), "{}", _now(), "running"))
-            conn.execute("DELETE FROM failures WHERE run_id = ?", (run_id,))
+                "INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(run_id) DO UPDATE SET status='running'",
+                (plan.run_id, plan.suite, plan.suite_version, plan.profile, plan.system.name,
+                 canonical_json(asdict(plan.system)), canonical_json([asdict(m) for m in plan.metrics]), "{}",
+                 _now(), "running", canonical_json(plan.to_dict())))
+            conn.execute("DELETE FROM failures WHERE run_id = ?", (plan.run_id,))
 
     def put_labels(self, labels: Mapping[str, str]) -> None:
         """Row labels by run id (a job's `label:`), kept for reports built later."""
@@ -261,11 +278,16 @@ class ResultsStore:
         """Write (or replace) a finished run: row, item scores, aggregates, failures."""
         conn = self._db()
         r = result
+        if r.plan is not None and (r.plan.run_id != r.run_id or r.plan.metrics != r.metrics):
+            raise SabenchError(f"run {r.run_id}", "the result does not match its run plan",
+                               "a bug: results must carry the plan's run id and MetricInfos unchanged")
         with _write(conn):
-            conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?)",
+            conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                          (r.run_id, r.suite, r.suite_version, r.profile, r.system.name,
                           canonical_json(asdict(r.system)), canonical_json([asdict(m) for m in r.metrics]),
-                          canonical_json(dict(r.environment)), r.created or _now(), "done"))
+                          canonical_json(dict(r.environment)), r.created or _now(),
+                          "done",
+                          None if r.plan is None else canonical_json(r.plan.to_dict())))
             for table in ("item_scores", "aggregates", "failures"):
                 conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (r.run_id,))
             conn.executemany("INSERT INTO item_scores VALUES (?,?,?,?)",
@@ -281,7 +303,7 @@ class ResultsStore:
         row = conn.execute("SELECT * FROM runs WHERE run_id = ?", (run_id,)).fetchone()
         if row is None:
             raise SabenchError(f"run {run_id}", f"not in {self.path}", "list runs with `sabench report`")
-        _, suite, version, profile, _, system_json, metrics_json, env_json, created, _ = row
+        _, suite, version, profile, _, system_json, metrics_json, env_json, created, _, plan_json = row
         items = tuple(ItemScore(i, m, _float(v)) for i, m, v in conn.execute(
             "SELECT item_id, metric, value FROM item_scores WHERE run_id=? ORDER BY metric, item_id", (run_id,)))
         aggs = tuple(Aggregate(m, _float(v), _opt(lo), _opt(hi), n, tuple(sorted(json.loads(x).items())))
@@ -295,8 +317,9 @@ class ResultsStore:
         metrics = tuple(MetricInfo(**m) for m in json.loads(metrics_json))
         order = {m.name: i for i, m in enumerate(metrics)}  # aggregates in the suite's metric order
         aggs = tuple(sorted(aggs, key=lambda a: (order.get(a.metric, len(order)), a.metric)))
+        plan = None if plan_json is None else RunPlan.from_dict(json.loads(plan_json))
         return RunResult(run_id, suite, version, profile, SystemInfo(**sysd), metrics, aggs, items, fails,
-                         tuple(sorted(json.loads(env_json).items())), created)
+                         tuple(sorted(json.loads(env_json).items())), created, plan)
 
     def runs(self, suite: str | None = None, system: str | None = None,
              profile: str | None = None, status: str = "done") -> list[RunResult]:
@@ -308,6 +331,19 @@ class ResultsStore:
                 args.append(val)
         ids = [r[0] for r in self._db().execute(sql + " ORDER BY created, run_id", args)]
         return [self.load_run(i) for i in ids]
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Results schema 1 -> 2 (inside the caller's write transaction): add the plan column and mark
+    every schema-1 run "legacy". Those runs were identified without their backbones' checkpoints
+    (a re-run could even store them without), so they are kept but never reported or gated:
+    re-run them (same command) to get planned runs."""
+    if version == 1:
+        cols = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
+        if "plan_json" not in cols:
+            conn.execute("ALTER TABLE runs ADD COLUMN plan_json TEXT")
+        conn.execute("UPDATE runs SET status = 'legacy' WHERE plan_json IS NULL")
+    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(RESULTS_SCHEMA),))
 
 
 class _write:
@@ -338,6 +374,10 @@ class _write:
                 self.conn.execute("ROLLBACK")
             except (sqlite3.Error, SabenchError):
                 pass  # the original error is the one to report
+
+
+class _OlderSchema(Exception):
+    """A read-only open found a store of an older schema (migrated in a snapshot copy)."""
 
 
 def _retry(fn, attempts: int = 50):
@@ -371,4 +411,4 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-__all__ = ["ResultsStore", "make_run_id"]
+__all__ = ["ResultsStore"]

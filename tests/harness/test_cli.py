@@ -193,7 +193,7 @@ def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
     err = capsys.readouterr().err
     assert "p02.wav" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
-                     "--out", out, "--quiet", "--keep-going"]) == 0
+                     "--out", out, "--quiet", "--keep-going"]) == 1  # some items failed: exit 1
     (run,) = ResultsStore(Path(out) / "results.sqlite").runs(system="files")
     assert sorted({i.item_id for i in run.items}) == ["p00", "p01", "p03"]
     assert [f.item_id for f in run.failures] == ["p02"]
