@@ -255,7 +255,7 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     extra: dict[str, Any] = {"compare_to": compare_to} if compare_to else {}
     if labels:
         extra["labels"] = labels
-    store = ResultsStore(out / "results.sqlite")
+    store = ResultsStore(out / "results.sqlite", read_only=runs is None)  # `report` only reads
     if runs is not None:  # this invocation's runs; their audio comes from the same store
         from reports.build import stored_audio
 
@@ -345,6 +345,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `sabench doctor | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # disk full, permission denied, read-only --out ...: one line, not a traceback
+        if os.environ.get("SABENCH_DEBUG"):
+            raise
+        from harness.errors import describe_os_error
+
+        print(f"sabench: error: {describe_os_error(exc, getattr(args, 'out', None)).one_line()}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)
         return 130

@@ -21,13 +21,17 @@ import json
 import math
 import os
 import sqlite3
+import shutil
+import tempfile
 import time
+import urllib.parse
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from harness import RESULTS_SCHEMA
-from harness.errors import SabenchError
+from harness.errors import SabenchError, describe_os_error
+from harness.store_db import connect as _connect, refuse_folder as _refuse_folder, store_error
 from harness.hashing import canonical_json, sha256_json
 from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunPlan, RunResult, SystemInfo
 
@@ -55,28 +59,118 @@ CREATE TABLE IF NOT EXISTS failures (
     PRIMARY KEY (run_id, item_id, stage));
 """
 
-BUSY_TIMEOUT_MS = 60_000
+BUSY_TIMEOUT_MS = 60_000  # also in harness.store_db
 
 
 class ResultsStore:
     """SQLite results store (see module docstring). Safe to use from several processes."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        """Open with `mode=ro` (reports, gates): works on read-only folders and mounts."""
         self._conn: sqlite3.Connection | None = None
         self._pid = -1
+        self._snapshot: tempfile.TemporaryDirectory | None = None
 
     # -- connection -------------------------------------------------------------------------
     def _db(self) -> sqlite3.Connection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+        try:
+            conn = self._open_read_only() if self.read_only else self._open_writable()
+        except sqlite3.DatabaseError as exc:
+            raise store_error(self.path, exc) from None
+        except OSError as exc:
+            raise describe_os_error(exc, self.path) from None
+        conn.translate = True          # from now on every sqlite error is a one-line SabenchError
         self._conn, self._pid = conn, os.getpid()
-        self._init_schema(conn)
         return conn
+
+    def _open_writable(self) -> sqlite3.Connection:
+        _refuse_folder(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(str(self.path), self.path)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            self._refuse_foreign(conn)
+            self._init_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """`mode=ro`. When the WAL index (-shm) cannot be created (read-only folder or mount):
+        `immutable=1` if there is no pending WAL, else a private snapshot copy of the file and
+        its WAL (so rows not yet checkpointed are read, never silently dropped)."""
+        _refuse_folder(self.path)
+        if not self.path.is_file():
+            raise SabenchError(str(self.path), "no results store here",
+                               "run `sabench run` first, or pass the run folder (--out / --results)")
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve()))
+        try:
+            return self._checked(_connect(uri + "?mode=ro", self.path, uri=True))
+        except _OlderSchema:
+            return self._snapshot_copy()       # migrated in a private copy, the file is untouched
+        except sqlite3.OperationalError as exc:
+            if "unable to open" not in str(exc) and "readonly" not in str(exc):
+                raise
+        wal = Path(str(self.path) + "-wal")
+        if not (wal.is_file() and wal.stat().st_size > 0):
+            try:
+                return self._checked(_connect(uri + "?mode=ro&immutable=1", self.path, uri=True))
+            except _OlderSchema:
+                pass
+        return self._snapshot_copy()
+
+    def _snapshot_copy(self) -> sqlite3.Connection:
+        """A private copy of the file and its WAL (if any), opened writable: reads rows not yet
+        checkpointed, and migrates an older schema without touching the original."""
+        self._snapshot = tempfile.TemporaryDirectory(prefix="sabench-store-")
+        copy = Path(self._snapshot.name) / self.path.name
+        shutil.copyfile(self.path, copy)
+        wal = Path(str(self.path) + "-wal")
+        if wal.is_file():
+            shutil.copyfile(wal, Path(str(copy) + "-wal"))
+        conn = _connect(str(copy), self.path)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._init_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _checked(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._check_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _refuse_foreign(self, conn: sqlite3.Connection) -> None:
+        """Never add sabench tables to someone else's SQLite file."""
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if names and "meta" not in names:
+            raise SabenchError(str(self.path), "is an SQLite file but not a sabench results store",
+                               "pass another --out folder (sabench will not write into this file)")
+
+    def _check_schema(self, conn: sqlite3.Connection) -> None:
+        """A read-only store must already be a sabench store of a schema this code can read."""
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"meta", "runs", "aggregates"} <= names:
+            raise SabenchError(str(self.path), "is an SQLite file but not a sabench results store",
+                               "pass the results.sqlite that `sabench run` wrote")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if row is not None and int(row[0]) > RESULTS_SCHEMA:
+            raise SabenchError(str(self.path), f"results store has schema version {row[0]}, newer than "
+                               f"this sabench ({RESULTS_SCHEMA})", "upgrade sabench or use another --out folder")
+        if row is None or int(row[0]) < RESULTS_SCHEMA:
+            raise _OlderSchema()
 
     def _init_schema(self, conn: sqlite3.Connection) -> None:
         with _write(conn):
@@ -96,6 +190,9 @@ class ResultsStore:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
+        if self._snapshot is not None:
+            self._snapshot.cleanup()
+            self._snapshot = None
 
     def legacy_runs(self) -> list[str]:
         """Ids of runs written before run plans (results schema 1): kept, never shown in reports."""
@@ -250,7 +347,10 @@ def _migrate(conn: sqlite3.Connection, version: int) -> None:
 
 
 class _write:
-    """`BEGIN IMMEDIATE ... COMMIT` (ROLLBACK on error), retried while the file is locked."""
+    """`BEGIN IMMEDIATE ... COMMIT` (ROLLBACK on error), retried while the file is locked.
+
+    A failed COMMIT (disk full) is rolled back too, so the store keeps its last consistent
+    state; a ROLLBACK that finds no open transaction (SQLite already rolled back) is fine."""
 
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
@@ -260,9 +360,24 @@ class _write:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            _retry(lambda: self.conn.execute("COMMIT"))
+            try:
+                _retry(lambda: self.conn.execute("COMMIT"))
+            except BaseException:
+                self._rollback()
+                raise
         else:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
+
+    def _rollback(self) -> None:
+        if self.conn.in_transaction:
+            try:
+                self.conn.execute("ROLLBACK")
+            except (sqlite3.Error, SabenchError):
+                pass  # the original error is the one to report
+
+
+class _OlderSchema(Exception):
+    """A read-only open found a store of an older schema (migrated in a snapshot copy)."""
 
 
 def _retry(fn, attempts: int = 50):
