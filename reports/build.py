@@ -3,7 +3,10 @@
 Runs are grouped by (suite, suite version, profile), so different suite versions or profiles
 never share a table. Real-profile runs of the four paper suites get the paper's layout
 (Tables 1-4; Table 6 per editing run); anything else (the mini profile included) gets a
-leaderboard whose columns come from the runs' own metrics.
+leaderboard whose columns come from the runs' own metrics. Every table shows n where it
+differs from the suite's, notes `--limit`, failures, missing metrics and mini backbones, and
+never ranks rows of different n (`reports.provenance`; `mixing` is about conventions, not n).
+The Markdown and HTML reports end with a "Failures" section per run (first `MAX_FAILURES`).
 """
 
 from __future__ import annotations
@@ -224,7 +227,7 @@ def _md(title: str, tables: Sequence[Table], ci: str | None, fails: Sequence[H.R
 def _long_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["table", "profile", "suite", "row", "metric", "value", "ci_low", "ci_high", "notes"])
+    w.writerow(["table", "profile", "suite", "row", "metric", "value", "ci_low", "ci_high", "n", "notes"])
     for t in tables:
         for row in t.rows:
             note = "; ".join(t.footnotes[n - 1] for n in row.notes)
@@ -232,7 +235,7 @@ def _long_csv(tables: Sequence[Table]) -> str:
                 nums = [("" if v is None else repr(float(v))) for v in (x.value, x.ci_low, x.ci_high)]
                 if x.value is None and x.text is not None:
                     nums[0] = x.text
-                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *nums, note])
+                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *nums, "" if x.n is None else x.n, note])
     return buf.getvalue()
 
 
