@@ -148,7 +148,8 @@ def failures_note(run: RunResult) -> str | None:
     stages = Counter(f.stage for f in run.failures)
     items = {f.item_id for f in run.failures if f.item_id != "*"}
     what = ", ".join(f"{s}: {k}" for s, k in sorted(stages.items()))
-    return f"{len(run.failures)} failure(s) on {len(items)} item(s) ({what}); listed under Failures"
+    on = f" on {len(items)} item(s)" if items else ""
+    return f"{len(run.failures)} failure(s){on} ({what}); listed under Failures"
 
 
 def missing_note(run: RunResult, label: str, metric: str) -> str | None:

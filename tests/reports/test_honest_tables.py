@@ -97,6 +97,7 @@ def test_failed_metric_leaves_an_empty_cell_and_a_note_other_columns_ranked():
     t = tables.table1([ok, bad, ok2])  # default mixing="refuse": no error
     md = render.markdown(t)
     assert "| base [1,2] | 25.0 | 7.11 | — |" in md
+    assert "[1] 1 failure(s) (metric:clap_laion: 1); listed under Failures" in md
     assert "[2] base: clap_laion failed (WeightsError: 630k-audioset-best.pt missing)" in md
     assert "not comparable" not in md and t.unranked == ()
     assert _bold_cells(render.latex(t)) == ["12.05", "16.0", "0.403"]
