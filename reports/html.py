@@ -155,10 +155,13 @@ def _csp() -> str:
 def page(title: str, profiles: Sequence[str], tables: Sequence[Table], examples: Sequence[Example] = (),
          ci: str | None = None, notes: Sequence[str] = (), failures: Sequence[RunFailures] = ()) -> str:
     """The whole document as a string."""
-    kind = "real" if set(profiles) == {"real"} else "mini"
+    minis = sorted({b for t in tables if t.profile != "mini" for b in t.mini_backbones})
+    kind = "real" if set(profiles) == {"real"} and not minis else "mini"
     banner = ("Profile: " + ", ".join(profiles) +
               (" \u2014 mini numbers come from the embedded SynthCaps world and are not comparable "
-               "with paper numbers" if "mini" in profiles else ""))
+               "with paper numbers" if "mini" in profiles else "") +
+              (f" \u2014 some real-profile columns were scored with mini backbones ({', '.join(minis)}); "
+               "those are not comparable with paper numbers" if minis else ""))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{esc(_csp())}">',

@@ -54,10 +54,6 @@ def mini_backbones(run: RunResult, metrics: Sequence[str] | None = None) -> list
             continue
         if is_mini_backbone(m.backbone, m.backbone_checkpoint_sha256):
             out.append((m.name, str(m.backbone)))
-    if run.plan is not None and metrics is None:  # backbones resolved but not named by a metric
-        named = {b for _, b in out}
-        out += [("", b.name) for b in run.plan.backbones
-                if b.name not in named and is_mini_backbone(b.name, b.checkpoint_sha256)]
     return out
 
 

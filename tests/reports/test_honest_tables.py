@@ -175,6 +175,9 @@ def test_mini_backbone_in_a_real_suite_is_named():
     assert "[1] mini (SynthCaps stand-in) backbone in a real-profile run: clap_laion by mini_clap" in md
     assert "mini backbones: mini\\_clap" in render.latex(t)
     assert "mini backbones: mini_clap" in table_html(t)
+    from reports.html import page
+    assert '<p class="profile mini">Profile: real \u2014 some real-profile columns were scored with mini ' \
+        'backbones (mini_clap)' in page("r", ["real"], [t])
 
 
 def test_mini_backbone_found_by_checkpoint_not_only_name():
