@@ -72,8 +72,11 @@ def best_rows(table: Table, j: int) -> set[int]:
     col = table.columns[j]
     if col.higher_is_better is None or col.key in table.unranked:
         return set()
-    vals = {i: r.cells[j].value for i, r in enumerate(table.rows)
-            if r.cells[j].value is not None and math.isfinite(r.cells[j].value)}
+    vals: dict[int, float] = {}
+    for i, row in enumerate(table.rows):
+        v = row.cells[j].value
+        if v is not None and math.isfinite(v):
+            vals[i] = v
     if len(vals) < 2:
         return set()
     best = max(vals.values()) if col.higher_is_better else min(vals.values())

@@ -241,8 +241,8 @@ def test_table6_notes_limit_and_never_ranks_categories():
     run = F.table6_run()
     limited = F.run("editing", "ours", {"clap_target": 0.3}, items=run.items, suite_n=200, n=20, limit=20)
     t = tables.table6(limited)
-    assert t.notes == ("ours: --limit 20: first 20 of 200 prompts (n=20 items planned); not comparable "
-                       "with a full run",)
+    note = "ours: --limit 20: first 20 of 200 prompts (n=20 items planned); not comparable with a full run"
+    assert t.notes == (note,)
     assert _bold_cells(render.latex(t)) == []
 
 
