@@ -214,7 +214,7 @@ def _unranked(spec_cols, rows, runs, names, diffs) -> tuple[list[str], list[str]
             continue
         held = [(names[i], runs[i], rows[i][j].n) for i in range(len(runs))
                 if rows[i][j].value is not None and math.isfinite(rows[i][j].value)]
-        mixed = any(m == col.key for d in diffs for m, _ in d)
+        mixed = any(m in (col.key, "") for d in diffs for m, _ in d)  # "": suite version / profile
         reason = P.rank_blocker(col.label, held, col.key, mixed)
         if reason:
             keys.append(col.key)

@@ -121,6 +121,7 @@ def test_mixing_suite_versions_refused_or_footnoted():
     assert t.rows[2].notes == (1,) and all(not r.notes for i, r in enumerate(t.rows) if i != 2)
     md = render.markdown(t)
     assert "| Base Model [1] |" in md and "[1] suite: ttabench v1.1.0 (vs ttabench v1.0.0)" in md
+    assert set(t.unranked) == {"clap_ms", "aes_cu", "aes_pq"}  # footnoted rows are never ranked
 
 
 def test_mixing_backbone_checkpoint_and_preset_and_profile():
