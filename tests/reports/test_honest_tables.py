@@ -207,7 +207,7 @@ def test_failures_listed_in_markdown_and_html(tmp_path: Path):
     paths = build_report([a, b], tmp_path, formats=("md", "html", "json"))
     md = paths["md"].read_text()
     assert "## Failures" in md and f"### tangoflux (audiocaps v1.0.0, run {a.run_id})" in md
-    assert "| p000 | generate | bad <clip> 0 \\| x |" in md and "| p049 |" in md and "| p050 |" not in md
+    assert "| p000 | generate | bad &lt;clip&gt; 0 \\| x |" in md and "| p049 |" in md and "| p050 |" not in md
     assert "\u2026 and 10 more (all in report.json)" in md
     assert "| * | metric:clap_laion | NaN |" in md
     page = paths["html"].read_text()
@@ -250,7 +250,7 @@ def test_csv_and_json_carry_n():
     t = tables.table1([_t1("a", 20.0, 9.0, 0.3), _t1("b", 21.0, 8.0, 0.4, n=5, limit=5)])
     lines = render.csv_text(t).splitlines()
     assert lines[0] == "profile,suite,Model,fd_pann,fd_pann_n,is_pann,is_pann_n,clap_laion,clap_laion_n,notes"
-    assert lines[2].startswith("real,audiocaps v1.0.0,b,21.0,5,8.0,5,0.4,5,--limit 5")
+    assert lines[2].startswith("real,audiocaps v1.0.0,b,21.0,5,8.0,5,0.4,5,'--limit 5")  # ' : CSV-injection guard
     d = json.loads(render.json_text(t))
     assert d["rows"][1]["values"]["clap_laion"]["n"] == 5 and set(d["unranked"]) == {"fd_pann", "is_pann",
                                                                                       "clap_laion"}
