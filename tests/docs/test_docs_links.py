@@ -24,3 +24,17 @@ def test_doc_stays_inside_the_repo(doc):
         path = (doc.parent / target).resolve()
         assert path.is_relative_to(ROOT), f"{doc.name}: link {target} leaves the repository"
         assert path.exists(), f"{doc.name}: link {target} points at nothing"
+
+
+def test_mini_world_loader_signatures_match_the_code():
+    """docs/mini_world.md lists the suite loaders with their real signatures."""
+    import importlib
+    import inspect
+
+    text = (ROOT / "docs" / "mini_world.md").read_text(encoding="utf-8")
+    found = re.findall(r"^(suites\.synthcaps\.suite_loaders):(\w+)\((.*)\)$", text, flags=re.M)
+    assert {f for _, f, _ in found} == {"generation", "tta", "reconstruction", "editing"}
+    for module, name, args in found:
+        fn = getattr(importlib.import_module(module), name)
+        documented = [a.split("=")[0].strip() for a in args.split(",")]
+        assert documented == list(inspect.signature(fn).parameters), name
