@@ -72,7 +72,7 @@ def test_understated_wav_header_fails_its_own_item(tmp_path, tmp_cache, capsys):
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert "p02 (generate)" in err and "p00 (" not in err          # blamed on the failing item
     assert "header under-states" in err and "p02.wav" in err
-    assert _score(suite, folder, out, "files", "--keep-going") == 0
+    assert _score(suite, folder, out, "files", "--keep-going") == 1  # an item failed: exit 1
     (run,) = ResultsStore(Path(out) / "results.sqlite").runs(system="files")
     assert [(f.item_id, f.stage) for f in run.failures] == [("p02", "generate")]
     assert sorted({s.item_id for s in run.items}) == ["p00", "p01", "p03"]
@@ -93,7 +93,8 @@ def test_understated_header_is_refused_by_read_and_trailing_chunks_are_not(tmp_p
 
 def test_failing_batch_names_the_failing_item_without_keep_going():
     from harness.errors import SabenchError
-    from harness.runner import Failures, Job, run_batch
+    from harness.plan import PlannedSample as Job
+    from harness.runner import Failures, run_batch
     from harness.records import GenerationRequest, Prompt
 
     class OneBad:
@@ -130,7 +131,7 @@ def test_a_too_short_clip_fails_alone_and_others_are_scored(tmp_path, tmp_cache,
     assert _score(suite, bad, out, "bad") == 2                       # without keep-going: named
     err = capsys.readouterr().err.strip()
     assert "error: p02 (metric:mini_clap)" in err and "need at least 3200" in err, err
-    assert _score(suite, bad, out, "bad", "--keep-going") == 0
+    assert _score(suite, bad, out, "bad", "--keep-going") == 1  # one item failed: exit 1
     store = ResultsStore(Path(out) / "results.sqlite")
     (good,), (run,) = store.runs(system="good"), store.runs(system="bad")
     assert [(f.item_id, f.stage) for f in run.failures] == [("p02", "metric:mini_clap")]
@@ -139,7 +140,7 @@ def test_a_too_short_clip_fails_alone_and_others_are_scored(tmp_path, tmp_cache,
     assert got.keys() == want.keys() and all(abs(got[k] - want[k]) < 1e-6 for k in want)
     assert run.aggregate("mini_clap").n == 3
     # resumed: the stored metric output is reused and the failure is recorded again
-    assert _score(suite, bad, out, "bad", "--keep-going") == 0
+    assert _score(suite, bad, out, "bad", "--keep-going") == 1  # one item failed: exit 1
     (again,) = store.runs(system="bad")
     assert [(f.item_id, f.stage) for f in again.failures] == [("p02", "metric:mini_clap")]
     assert again.aggregate("mini_clap").n == 3
