@@ -104,6 +104,10 @@ CASES = [
     Case("resonate cfg bool", (*GEN, "resonate:cfg=true"), 2, "cfg True (a YAML bool) is not a number", files=suite()),
     Case("semanticvocoder edit_n_avg zero", (*GEN, "semanticvocoder:edit_n_avg=0"), 2,
          "edit_n_avg 0 is not an integer >= 1", files=suite()),
+    Case("precomputed empty path", (*GEN, "precomputed:path="), 2, "path '' is not a string (not empty)",
+         files=suite()),
+    Case("precomputed numeric label", (*GEN, "precomputed:path=x,label=7"), 2, "label 7 (a YAML int) is not a string",
+         files=suite()),
     # ---- command-line options
     Case("empty shard", (*GEN, "sine", "--shard", ""), 2, "expected K/N", files=suite()),
     Case("shard zero", (*GEN, "sine", "--shard", "0/2"), 2, "expected K/N", files=suite()),
