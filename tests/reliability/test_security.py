@@ -73,9 +73,10 @@ def test_marker_control_user_parameter_with_allow_code_runs(tmp_path):
     mechanism works, so the refusals above are meaningful)."""
     hostile_weights(tmp_path, "mini")
     write_files(tiny_suite(tmp_path), tmp_path)
-    sabench(("generate", "--allow-code", "--suite", "suite.yaml", "--system",
-             "base-model:encoders=runpy:run_path", "--weights", "W", "--out", "out", "--quiet"), tmp_path)
+    out = sabench(("generate", "--allow-code", "--suite", "suite.yaml", "--system",
+                   "base-model:encoders=runpy:run_path", "--weights", "W", "--out", "out", "--quiet"), tmp_path)
     assert (tmp_path / "MARKER").exists()
+    check(Case("trusted parameter", (), 2, "returned a dict, not an Encoders bundle"), out)
 
 
 def test_registered_encoders_from_checkpoint_still_load():
@@ -183,10 +184,11 @@ def _table(label: str, text: str = "n/a"):
 def test_markdown_escapes_html_and_pipes():
     from reports import render
 
-    md = render.markdown(_table("<script>alert(1)</script>", "a|b & c"))
+    md = render.markdown(_table("<script>alert(1)</script>", "a|b & c ![t](http://x)"))
     assert "<script>" not in md and "<b>" not in md and "<i>" not in md
     assert "&lt;script&gt;alert(1)&lt;/script&gt; [1]" in md
-    assert "a\\|b &amp; c" in md and "note &lt;i&gt;\\|x" in md
+    assert "a\\|b &amp; c !\\[t\\](http://x)" in md and "note &lt;i&gt;\\|x" in md
+    assert "| ok | -0.250 | -1 worse |" in md  # numbers and plain text unchanged
     row = next(x for x in md.splitlines() if "script" in x)
     assert row.count(" | ") == 2  # the label's pipe cannot add a column
 
