@@ -118,14 +118,14 @@ def check_params(owner: str, params: Mapping[str, Any], defaults: Mapping[str, A
     """System parameters: each value checked against `fields` or the type of its default.
 
     Unknown names are the caller's business (they differ per system); only known keys are typed.
+    Values are returned unchanged (an int given for a float stays an int): parameters are part
+    of a system's identity and run ids, which validation must not move.
     """
     fields = dict(fields or {})
-    out = dict(params)
     for key, value in params.items():
         if key in fields or key in defaults:
-            field = fields.get(key) or field_for_default(defaults[key], key)
-            out[key] = check_field(value, field, key, f"system {owner}")
-    return out
+            check_field(value, fields.get(key) or field_for_default(defaults[key], key), key, f"system {owner}")
+    return dict(params)
 
 
 def accepted_kwargs(fn: Callable[..., Any]) -> tuple[set[str] | None, set[str]]:

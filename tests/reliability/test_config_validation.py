@@ -158,3 +158,13 @@ def test_field_helper_table():
     for value, field in bad:
         with pytest.raises(SabenchError, match=r"^f\.yaml: k .* \(fix: fix 'k'\)$"):
             check_field(value, field, "k", "f.yaml")
+
+
+def test_system_parameters_are_checked_but_not_rewritten():
+    """An int given for a float parameter stays an int: parameters are part of the run id."""
+    from harness.validate import check_params
+
+    got = check_params("x", {"cfg": 3, "steps": 4, "device": "cpu"}, {"cfg": 1.0, "steps": 50, "device": "cpu"})
+    assert got == {"cfg": 3, "steps": 4, "device": "cpu"} and type(got["cfg"]) is int
+    with pytest.raises(SabenchError, match="system x: steps 0 is not an integer >= 1"):
+        check_params("x", {"steps": 0}, {"steps": 50})
