@@ -284,3 +284,14 @@ def test_cli_outputs_are_readable_by_the_group_under_umask_022(tmp_path, umask):
     made = [p for p in (tmp_path / "o").rglob("*") if p.is_file() and p.suffix in (".wav", ".flac", ".json")]
     made += [p for p in (tmp_path / "export").rglob("*") if p.is_file()]
     assert made and all(_mode(p) & 0o044 == 0o044 for p in made), {str(p): oct(_mode(p)) for p in made}
+
+
+def test_key_derivation_refuses_targets_outside_the_original_checkout():
+    """The SemanticVocoder key-derivation tool reads a downloaded config.json: its `_target_`
+    nodes may only name the original checkout's `models.` package."""
+    from systems.semanticvocoder.keys.derive import instantiate
+
+    for target in ("os.system", "runpy.run_path", "models._private"):
+        with pytest.raises(SystemExit, match="outside the original checkout"):
+            instantiate({"_target_": target, "command": "touch MARKER"})
+    assert instantiate({"a": [1, {"b": 2}]}) == {"a": [1, {"b": 2}]}  # plain nodes pass through
