@@ -108,6 +108,8 @@ CASES = [
          files=suite()),
     Case("precomputed numeric label", (*GEN, "precomputed:path=x,label=7"), 2, "label 7 (a YAML int) is not a string",
          files=suite()),
+    Case("semanticvocoder fixed noise", (*GEN, "semanticvocoder:noise=shared"), 2,
+         "noise 'shared' is not one of 'per-request-generator'", files=suite()),
     # ---- command-line options
     Case("empty shard", (*GEN, "sine", "--shard", ""), 2, "expected K/N", files=suite()),
     Case("shard zero", (*GEN, "sine", "--shard", "0/2"), 2, "expected K/N", files=suite()),
