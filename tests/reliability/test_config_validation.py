@@ -110,6 +110,8 @@ CASES = [
          files=suite()),
     Case("semanticvocoder fixed noise", (*GEN, "semanticvocoder:noise=shared"), 2,
          "noise 'shared' is not one of 'per-request-generator'", files=suite()),
+    Case("system parameter twice", (*GEN, "sine:amplitude=0.1,amplitude=0.9"), 2,
+         "parameter 'amplitude' given twice", files=suite()),
     # ---- command-line options
     Case("empty shard", (*GEN, "sine", "--shard", ""), 2, "expected K/N", files=suite()),
     Case("shard zero", (*GEN, "sine", "--shard", "0/2"), 2, "expected K/N", files=suite()),
