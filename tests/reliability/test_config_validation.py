@@ -110,6 +110,12 @@ CASES = [
          files=suite()),
     Case("semanticvocoder fixed noise", (*GEN, "semanticvocoder:noise=shared"), 2,
          "noise 'shared' is not one of 'per-request-generator'", files=suite()),
+    Case("exponent without a dot is text in YAML", (*GEN, "sine:amplitude=1e-1"), 2,
+         "amplitude '1e-1' (a YAML str) is not a number >= 0 (fix: fix 'amplitude': YAML reads '1e-1' as text; "
+         "write 0.1)", files=suite()),
+    Case("job float parameter passes through", ("generate", "--job", "job.yaml", "--out", "o", "--quiet"), 0,
+         "tiny x sine: 2 samples", outcome="handled",
+         files=job(systems="      - {name: sine, params: {amplitude: 1.0e-05}}\n")),
     Case("system parameter twice", (*GEN, "sine:amplitude=0.1,amplitude=0.9"), 2,
          "parameter 'amplitude' given twice", files=suite()),
     # ---- command-line options
