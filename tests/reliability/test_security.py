@@ -295,3 +295,20 @@ def test_key_derivation_refuses_targets_outside_the_original_checkout():
         with pytest.raises(SystemExit, match="outside the original checkout"):
             instantiate({"_target_": target, "command": "touch MARKER"})
     assert instantiate({"a": [1, {"b": 2}]}) == {"a": [1, {"b": 2}]}  # plain nodes pass through
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda cfg: "{not json", "is not valid JSON"),
+    (lambda cfg: json.dumps([1, 2]), "unknown checkpoint format None"),
+    (lambda cfg: json.dumps({**cfg, "model": {**cfg["model"], "dit": {"bogus": 1}}}), "bad model config (TypeError"),
+    (lambda cfg: json.dumps({**cfg, "model": {}}), "bad model config (KeyError"),
+])
+def test_corrupt_checkpoint_config_is_one_line(tmp_path, edit, fragment):
+    weights = hostile_weights(tmp_path, "mini")
+    cfg_path = weights / "semanticaudio" / "base" / "config.json"
+    cfg_path.write_text(edit(json.loads(cfg_path.read_text())))
+    write_files(tiny_suite(tmp_path), tmp_path)
+    out = sabench(("generate", "--suite", "suite.yaml", "--system", "base-model", "--weights", "W",
+                   "--out", "out", "--quiet"), tmp_path)
+    check(Case("corrupt checkpoint config", (), 2, fragment), out)
+    assert "config.json" in out.stderr and not (tmp_path / "MARKER").exists()
