@@ -141,7 +141,13 @@ def fetch_one(wf: WeightFile, opts: FetchOptions, display: Display) -> Outcome:
     except SabenchError as exc:
         if staged is not None:                                  # complete but rejected (a partial is kept)
             staged.unlink(missing_ok=True)
-        return Outcome(wf.relpath, "failed", 0, exc.one_line())
+        return Outcome(wf.relpath, "failed", 0, reason(exc, wf.relpath))
+
+
+def reason(exc: SabenchError, relpath: str) -> str:
+    """The error's line without repeating the file name the outcome already shows."""
+    line = exc.one_line()
+    return line[len(relpath) + 2:] if line.startswith(relpath + ": ") else line
 
 
 _SIZE = re.compile(r"([0-9.]+)\s*(KB|MB|GB)")

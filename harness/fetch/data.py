@@ -21,6 +21,7 @@ from typing import Callable, Iterable
 
 from harness.errors import SabenchError
 from harness.fetch import FetchError, http
+from harness.fetch.command import reason
 from harness.fetch.display import Display, Outcome, human, summary
 from harness.hashing import sha256_file
 
@@ -141,7 +142,7 @@ def _one(df: DataFile, root: Path, force: bool, options: http.HttpOptions, displ
             raise FetchError(df.relpath, f"downloaded bytes do not match the pinned sha256 ({digest[:12]}... vs "
                              f"{df.sha256[:12]}...) from {df.url()}", "rerun; if it persists, report it")
     except SabenchError as exc:
-        return Outcome(df.relpath, "failed", 0, exc.one_line())
+        return Outcome(df.relpath, "failed", 0, reason(exc, df.relpath))
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(part, final)
     return Outcome(df.relpath, "fetched", df.size, df.source)

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from harness.fetch import FetchError
 
-CHUNK = 1 << 20
+CHUNK = 1 << 16
+"""Bytes per read: what a dropped connection can lose (the rest is kept for the resume)."""
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 

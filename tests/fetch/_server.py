@@ -1,0 +1,158 @@
+"""A loopback HTTP server for the fetch tests: a Hugging Face hub-compatible endpoint and plain URLs.
+
+Hub routes (`/<owner>/<name>/resolve/<revision>/<file>`, HEAD and GET) answer with the headers
+`huggingface_hub.file_download` reads: `ETag` (git blob sha1, or the sha256 for LFS files),
+`X-Repo-Commit`, `Content-Length`, and `X-Linked-Etag` / `X-Linked-Size` for LFS files (weights
+suffixes); errors carry `X-Error-Code` (`GatedRepo`, `RepoNotFound`, `EntryNotFound`) as the
+hub does. Plain routes (`/plain/<path>`) serve bytes with `Range` support. Per-path faults:
+`drop` (first GET sends half the body, then closes), `slow` (waits before answering),
+`status` (a fixed HTTP status). Every request is logged as (method, path, Range header).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import unquote, urlsplit
+
+LFS_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".model")
+
+
+class FakeHub(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.hub: dict[tuple[str, str], bytes] = {}
+        self.commits: dict[str, str] = {}
+        self.gated: dict[str, int] = {}
+        self.plain: dict[str, bytes] = {}
+        self.faults: dict[str, str] = {}
+        self.slow_seconds = 3.0
+        self.log: list[tuple[str, str, str | None]] = []
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def add_hub(self, repo: str, file: str, data: bytes) -> None:
+        self.hub[(repo, file)] = data
+        self.commits.setdefault(repo, hashlib.sha1(repo.encode()).hexdigest())
+
+    def add_plain(self, path: str, data: bytes) -> str:
+        self.plain[path] = data
+        return f"{self.url}/plain/{path}"
+
+    def gets(self, needle: str = "") -> list[tuple[str, str, str | None]]:
+        return [e for e in self.log if e[0] == "GET" and needle in e[1]]
+
+    def start(self) -> "FakeHub":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+
+def _git_sha1(data: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeHub
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    # ------------------------------------------------------------------ routing
+    def _serve(self, head: bool) -> None:
+        path = unquote(urlsplit(self.path).path)
+        self.server.log.append((self.command, path, self.headers.get("Range")))
+        fault = self.server.faults.get(path)
+        if fault == "slow":
+            time.sleep(self.server.slow_seconds)
+        if fault and fault.startswith("status:"):
+            return self._error(int(fault.split(":")[1]), {})
+        if path.startswith("/plain/"):
+            data = self.server.plain.get(path[len("/plain/"):])
+            if data is None:
+                return self._error(404, {})
+            return self._body(data, {}, head, path)
+        parts = path.strip("/").split("/")
+        if len(parts) >= 5 and parts[2] == "resolve":
+            return self._hub("/".join(parts[:2]), parts[3], "/".join(parts[4:]), head, path)
+        return self._error(404, {})
+
+    def _hub(self, repo: str, revision: str, file: str, head: bool, path: str) -> None:
+        commit = self.server.commits.get(repo)
+        if repo in self.server.gated:
+            return self._error(self.server.gated[repo], {"X-Error-Code": "GatedRepo",
+                                                         "X-Error-Message": "Access to model is restricted."})
+        if commit is None:
+            return self._error(401, {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"})
+        if revision not in ("main", commit):
+            return self._error(404, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev id"})
+        data = self.server.hub.get((repo, file))
+        if data is None:
+            return self._error(404, {"X-Error-Code": "EntryNotFound", "X-Error-Message": "Entry not found",
+                                     "X-Repo-Commit": commit})
+        headers = {"X-Repo-Commit": commit, "ETag": f'"{_git_sha1(data)}"'}
+        if file.endswith(LFS_SUFFIXES):
+            sha = hashlib.sha256(data).hexdigest()
+            headers.update({"ETag": f'"{sha}"', "X-Linked-Etag": f'"{sha}"', "X-Linked-Size": str(len(data))})
+        self._body(data, headers, head, path)
+
+    # ------------------------------------------------------------------ responses
+    def _error(self, code: int, headers: dict[str, str]) -> None:
+        body = b'{"error": "fake hub error"}'
+        self.send_response(code)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _body(self, data: bytes, headers: dict[str, str], head: bool, path: str) -> None:
+        start, code = 0, 200
+        rng = self.headers.get("Range")
+        if rng and rng.startswith("bytes=") and not head:
+            start = int(rng[len("bytes="):].split("-")[0] or 0)
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            code = 206
+        self.send_response(code)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(len(data) - start))
+        if code == 206:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.end_headers()
+        if head:
+            return
+        body = data[start:]
+        if self.server.faults.get(path) == "drop" and not head:
+            self.server.faults.pop(path)                       # once: the retry gets the rest
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
+            return
+        self.wfile.write(body)

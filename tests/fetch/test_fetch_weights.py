@@ -1,0 +1,192 @@
+"""`sabench weights fetch` against a loopback fake hub + plain-URL server (tests/fetch/_server.py)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+
+import pytest
+from conftest import published, serve
+
+from harness.cli import main
+from harness.fetch.command import FetchOptions, fetch_weights
+from harness.fetch.lock import LOCK_NAME, lock_sha256, read_lock
+
+HUB_FILES = ["laion_clap/630k-audioset-best.pt",
+             *[f"laion_clap/tokenizers/roberta-base/{f}" for f in ("vocab.json", "merges.txt", "config.json")],
+             "laion_clap/tokenizers/bert-base-uncased/vocab.txt",
+             *[f"laion_clap/tokenizers/facebook-bart-base/{f}" for f in ("vocab.json", "merges.txt")]]
+URL_FILE = "panns/Cnn14_16k_mAP=0.438.pth"
+
+
+def _fetch(root, names, lines=None, **kw):
+    opts = FetchOptions(root, force=kw.pop("force", False), timeout=kw.pop("timeout", 5.0),
+                        retries=kw.pop("retries", 2), backoff=0.0)
+    out = [] if lines is None else lines
+    return fetch_weights(names, all_files=False, job=kw.pop("job", None), opts=opts, dry=kw.pop("dry", False),
+                         bars=False, echo=out.append, **kw)
+
+
+@pytest.fixture
+def published_set(server, monkeypatch):
+    files = {rel: published(rel) for rel in [*HUB_FILES, URL_FILE]}
+    serve(server, monkeypatch, files)
+    return files
+
+
+def test_fresh_fetch_hub_and_url_writes_files_and_lock(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    lines: list[str] = []
+    assert _fetch(root, ["laion_clap:630k-audioset-best", URL_FILE], lines) == 0
+    lock = read_lock(root)
+    for rel, data in published_set.items():
+        assert (root / rel).read_bytes() == data
+        assert lock[rel].sha256 == hashlib.sha256(data).hexdigest() and lock[rel].size == len(data)
+    cfg = lock["laion_clap/tokenizers/roberta-base/config.json"]
+    assert (cfg.source, cfg.repo, cfg.file) == ("hub", "FacebookAI/roberta-base", "config.json")
+    assert cfg.revision == server.commits["FacebookAI/roberta-base"]       # the commit served, recorded
+    assert lock[URL_FILE].source == "url" and lock[URL_FILE].url.startswith(server.url)
+    assert any(line.startswith("weights fetch: 8 fetched") and "0 failed" in line for line in lines)
+    assert not list(root.rglob("*.part")) and not (root / "laion_clap" / ".cache").exists()
+    # the other laion files of the table were not requested by this name
+    assert not (root / "laion_clap/630k-audioset-fusion-best.pt").exists()
+
+
+def test_second_fetch_is_a_no_op(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    assert _fetch(root, ["laion_clap", URL_FILE]) == 0
+    before = (root / LOCK_NAME).read_bytes()
+    n = len(server.log)
+    lines: list[str] = []
+    assert _fetch(root, ["laion_clap", URL_FILE], lines) == 0
+    assert server.log[n:] == []                                            # no request at all
+    assert (root / LOCK_NAME).read_bytes() == before
+    assert any("0 fetched" in line and "8 already present" in line for line in lines)
+
+
+def test_truncated_file_is_fetched_again(server, published_set, tmp_path, capsys):
+    root = tmp_path / "w"
+    assert _fetch(root, [URL_FILE]) == 0
+    path = root / URL_FILE
+    path.write_bytes(path.read_bytes()[:100])
+    lines: list[str] = []
+    assert _fetch(root, [URL_FILE], lines) == 0
+    assert path.read_bytes() == published_set[URL_FILE]
+    err = capsys.readouterr().err.splitlines()
+    assert any(f"fetched {URL_FILE}" in x and "corrupt (100 bytes, weights.lock says" in x for x in err)
+
+
+def test_changed_byte_is_refused_without_force(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    rel = "laion_clap/tokenizers/roberta-base/vocab.json"
+    assert _fetch(root, ["laion_clap"]) == 0
+    path = root / rel
+    data = bytearray(path.read_bytes())
+    data[3] ^= 0x01                                                        # still valid JSON, same size
+    path.write_bytes(bytes(data))
+    lines: list[str] = []
+    assert _fetch(root, ["laion_clap"], lines) == 1
+    assert path.read_bytes() == bytes(data)                                # not overwritten
+    failed = [line for line in lines if line.startswith(f"  failed {rel}")]
+    assert len(failed) == 1 and "differs from weights.lock" in failed[0] and "--force" in failed[0]
+    assert _fetch(root, ["laion_clap"], force=True) == 0
+    assert path.read_bytes() == published_set[rel]
+
+
+def test_resume_after_the_server_drops_the_connection(server, published_set, tmp_path):
+    server.faults[f"/plain/{URL_FILE}"] = "drop"
+    root = tmp_path / "w"
+    assert _fetch(root, [URL_FILE]) == 0
+    gets = server.gets(URL_FILE)
+    assert len(gets) == 2 and gets[0][2] is None
+    size = len(published_set[URL_FILE])
+    start = int(gets[1][2].removeprefix("bytes=").rstrip("-"))           # resumed, not restarted
+    assert 0 < start <= size // 2 and start % (1 << 16) == 0
+    assert (root / URL_FILE).read_bytes() == published_set[URL_FILE]
+
+
+def test_hub_lfs_sha256_mismatch_is_not_installed(server, published_set, tmp_path, monkeypatch):
+    rel = "laion_clap/630k-audioset-best.pt"
+    real_sha = hashlib.sha256(published_set[rel]).hexdigest()
+    import harness.fetch.command as command
+
+    monkeypatch.setattr(command, "sha256_file", lambda p: "0" * 64 if str(p).endswith(".pt") else real_sha)
+    lines: list[str] = []
+    assert _fetch(tmp_path / "w", ["laion_clap:630k-audioset-best"], lines) == 1
+    assert not (tmp_path / "w" / rel).exists()
+    assert any("do not match the hub's LFS sha256" in line for line in lines)
+
+
+@pytest.mark.parametrize("code", [401, 403])
+def test_gated_repo_is_one_line_naming_licence_page_and_token(server, published_set, tmp_path, capsys, code):
+    server.gated["lukewys/laion_clap"] = code
+    rc = main(["weights", "fetch", "laion_clap:630k-audioset-best", "--weights", str(tmp_path / "w"),
+               "--quiet", "--retries", "0"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    failed = [line for line in out.splitlines() if "failed laion_clap/630k-audioset-best.pt" in line]
+    assert len(failed) == 1
+    assert "lukewys/laion_clap is gated" in failed[0] and f"HTTP {code}" in failed[0]
+    assert "https://huggingface.co/lukewys/laion_clap" in failed[0] and "HF_TOKEN" in failed[0]
+    assert "Traceback" not in out
+
+
+def test_not_found_hub_file_and_url_are_one_line(server, published_set, tmp_path, monkeypatch):
+    del server.hub[("FacebookAI/roberta-base", "merges.txt")]
+    server.faults[f"/plain/{URL_FILE}"] = "status:404"
+    lines: list[str] = []
+    assert _fetch(tmp_path / "w", ["laion_clap", URL_FILE], lines) == 1
+    hub = [x for x in lines if "failed laion_clap/tokenizers/roberta-base/merges.txt" in x]
+    url = [x for x in lines if f"failed {URL_FILE}" in x]
+    assert len(hub) == 1 and "merges.txt not found in FacebookAI/roberta-base @ main (HTTP 404)" in hub[0]
+    assert len(url) == 1 and "(HTTP 404)" in url[0] and "fix:" in url[0]
+    assert (tmp_path / "w" / "laion_clap/tokenizers/roberta-base/vocab.json").is_file()  # the others went on
+
+
+def test_slow_server_times_out_with_a_message(server, published_set, tmp_path):
+    server.faults[f"/plain/{URL_FILE}"] = "slow"
+    server.slow_seconds = 2.0
+    lines: list[str] = []
+    assert _fetch(tmp_path / "w", [URL_FILE], lines, timeout=0.3, retries=1) == 1
+    failed = [x for x in lines if f"failed {URL_FILE}" in x]
+    assert len(failed) == 1 and "timed out" in failed[0] and "--timeout" in failed[0]
+    assert "gave up after 2 attempt(s)" in failed[0]
+
+
+def test_dry_run_makes_no_request(server, published_set, tmp_path):
+    lines: list[str] = []
+    assert _fetch(tmp_path / "w", ["laion_clap", URL_FILE], lines, dry=True) == 0
+    assert server.log == []
+    assert not (tmp_path / "w").exists()
+    assert any(x.startswith(f"would fetch {URL_FILE}") and server.url in x for x in lines)
+    assert any("hub lukewys/laion_clap: 630k-audioset-best.pt @ main" in x for x in lines)
+    assert lines[-1].startswith("dry run: 8 file(s) to fetch, total ≈")
+
+
+def test_lock_hash_goes_into_the_run_environment(server, published_set, tmp_path, monkeypatch):
+    from harness.runner import environment
+
+    root = tmp_path / "w"
+    assert _fetch(root, [URL_FILE]) == 0
+    monkeypatch.setenv("SABENCH_WEIGHTS", str(root))
+    env = dict(environment())
+    assert env["weights_lock"] == hashlib.sha256((root / LOCK_NAME).read_bytes()).hexdigest() == lock_sha256(root)
+    monkeypatch.setenv("SABENCH_WEIGHTS", str(tmp_path / "empty"))
+    assert dict(environment())["weights_lock"] == "none"
+
+
+def test_lock_file_is_sorted_json(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    assert _fetch(root, [URL_FILE, "laion_clap"]) == 0
+    data = json.loads((root / LOCK_NAME).read_text())
+    assert data["format"] == "sabench-weights-lock/1" and list(data["files"]) == sorted(data["files"])
+
+
+def test_guard_refuses_non_loopback_addresses():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        with pytest.raises(ConnectionRefusedError, match="test guard"):
+            s.connect(("93.184.216.34", 80))
+    finally:
+        s.close()
