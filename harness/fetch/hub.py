@@ -103,7 +103,8 @@ def _translate(exc: BaseException, source: Source, rev: str, item: str, timeout:
                               f"accept the licence at {page}, then {TOKEN_FIX}")
         if isinstance(e, errors.RevisionNotFoundError):
             return FetchError(item, f"revision {rev} not found in {source.repo}",
-                              "the revision was removed; delete its weights.lock entry to follow the default branch")
+                              "the revision is gone: if weights.lock pins it, delete that entry (back to the table's "
+                              "revision), else update harness/fetch/sources.py")
         if isinstance(e, errors.RemoteEntryNotFoundError):
             return FetchError(item, f"{source.file} not found in {source.repo} @ {rev} (HTTP 404)",
                               "the file moved: download it by hand (docs/weights.md) or update harness/fetch/sources.py")

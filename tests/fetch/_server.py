@@ -30,6 +30,8 @@ class FakeHub(ThreadingHTTPServer):
         self.gated: dict[str, int] = {}
         self.plain: dict[str, bytes] = {}
         self.faults: dict[str, str] = {}
+        self.missing_revisions: set[str] = set()
+        """Branch names answered with RevisionNotFound (any other branch name serves the files)."""
         self.slow_seconds = 3.0
         self.log: list[tuple[str, str, str | None]] = []
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -101,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
                                                          "X-Error-Message": "Access to model is restricted."})
         if commit is None:
             return self._error(401, {"X-Error-Code": "RepoNotFound", "X-Error-Message": "Repository not found"})
-        if revision not in ("main", commit):
+        if revision != commit and (len(revision) == 40 or revision in self.server.missing_revisions):
             return self._error(404, {"X-Error-Code": "RevisionNotFound", "X-Error-Message": "Invalid rev id"})
         data = self.server.hub.get((repo, file))
         if data is None:

@@ -190,3 +190,19 @@ def test_guard_refuses_non_loopback_addresses():
             s.connect(("93.184.216.34", 80))
     finally:
         s.close()
+
+
+def test_refetch_of_a_locked_hub_file_asks_for_the_locked_commit(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    rel = "laion_clap/tokenizers/roberta-base/config.json"
+    assert _fetch(root, ["laion_clap"]) == 0
+    commit = read_lock(root)[rel].revision
+    (root / rel).unlink()
+    n = len(server.log)
+    assert _fetch(root, ["laion_clap"]) == 0
+    assert [p for m, p, _ in server.log[n:] if m == "GET"] == [f"/FacebookAI/roberta-base/resolve/{commit}/config.json"]
+    server.commits["FacebookAI/roberta-base"] = "f" * 40                 # the repo moved on: locked commit gone
+    (root / rel).unlink()
+    lines: list[str] = []
+    assert _fetch(root, ["laion_clap"], lines) == 1
+    assert any(f"revision {commit} not found in FacebookAI/roberta-base" in x for x in lines)
