@@ -12,6 +12,7 @@ hub does. Plain routes (`/plain/<path>`) serve bytes with `Range` support. Per-p
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -158,3 +159,53 @@ class _Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(2)
             return
         self.wfile.write(body)
+
+
+def _loopback(family: int, address) -> bool:
+    if family == getattr(socket, "AF_UNIX", None):
+        return True
+    host = address[0] if isinstance(address, tuple) else address
+    return isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost"))
+
+
+def guard_loopback(monkeypatch) -> None:
+    """Make every connection outside 127.0.0.0/8 (or ::1) raise: no test can reach the internet."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def connect(self, address):
+        if not _loopback(self.family, address):
+            raise ConnectionRefusedError(f"test guard: non-loopback connection to {address!r} refused")
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        if not _loopback(self.family, address):
+            raise ConnectionRefusedError(f"test guard: non-loopback connection to {address!r} refused")
+        return real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+def serve_weights(srv: FakeHub, monkeypatch, files: dict) -> None:
+    """Publish `files` (weights relpath -> bytes) where the sources table says they live: hub
+    files on the fake hub, URL files as plain URLs (the table entry re-pointed at the server)."""
+    from harness.fetch import sources
+
+    for rel, data in files.items():
+        src = sources.SOURCES[rel]
+        if src.repo:
+            srv.add_hub(src.repo, src.file, data)
+        else:
+            url = srv.add_plain(rel, data)
+            monkeypatch.setitem(sources.SOURCES, rel, sources.Source(url=url, immutable=src.immutable))
+
+
+def hub_env(srv: FakeHub, monkeypatch, home) -> None:
+    """HF_ENDPOINT and SABENCH_GITHUB_RAW at the server, no token, a private HF_HOME."""
+    monkeypatch.setenv("HF_ENDPOINT", srv.url)
+    monkeypatch.setenv("SABENCH_GITHUB_RAW", f"{srv.url}/plain/raw")
+    monkeypatch.setenv("HF_HOME", str(home))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    monkeypatch.delenv("HUGGING_FACE_HUB_TOKEN", raising=False)
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    monkeypatch.delenv("SABENCH_WEIGHTS", raising=False)

@@ -3,7 +3,8 @@ weights directory that `sabench doctor` reports complete and verified against we
 
 from __future__ import annotations
 
-from conftest import published, serve
+from _published import published
+from _server import serve_weights as serve
 
 from harness.cli import main
 from harness.doctor import run_doctor

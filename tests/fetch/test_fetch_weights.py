@@ -7,7 +7,8 @@ import json
 import socket
 
 import pytest
-from conftest import published, serve
+from _published import published
+from _server import serve_weights as serve
 
 from harness.cli import main
 from harness.fetch.command import FetchOptions, fetch_weights
