@@ -98,13 +98,13 @@ SOURCES: dict[str, Source] = {
     **{f"semanticvocoder/tta/{f}": _hub("ZeyuXie/SemanticVocoder", f) for f in ("config.json", "model.safetensors")},
 }
 
-_LAION_DEFAULT = ("laion_clap/630k-audioset-best.pt",)
 _LAION_TOKENIZERS = "laion_clap/tokenizers/"
 NEEDS: dict[str, tuple[str, ...]] = {
-    # backbones (registry names): the files their load() reads
+    # backbones (registry names): the files their load() reads; bare `laion_clap` = the
+    # checkpoint the default preset's CLAP reads (`laion_clap:<checkpoint>` names another)
     "panns16k": ("panns/Cnn14_16k_mAP=0.438.pth",),
     "panns32k": ("panns/Cnn14_mAP=0.431.pth",),
-    "laion_clap": (*_LAION_DEFAULT, _LAION_TOKENIZERS),
+    "laion_clap": (_LAION_TOKENIZERS,),
     "ms_clap": ("ms_clap/",),
     "aesthetics": ("audiobox_aesthetics/",),
     "vggish": ("vggish/",),
@@ -140,8 +140,14 @@ def files_for(name: str) -> list[WeightFile]:
     base = name.split(":", 1)[0]
     if base in NO_WEIGHTS:
         return []
-    if name.startswith("laion_clap:"):  # laion_clap:<checkpoint> as the backbone argument
-        return _matching(f"laion_clap/{name.split(':', 1)[1]}.pt") + _matching(_LAION_TOKENIZERS)
+    if base == "laion_clap":  # laion_clap[:<checkpoint>], as the backbone registry resolves it
+        checkpoint = name.split(":", 1)[1] if ":" in name else _preset_checkpoint("laion_clap", None)
+        found = _matching(f"laion_clap/{checkpoint}.pt")
+        if not found:
+            raise SabenchError(f"weights fetch {name}", f"no LAION-CLAP checkpoint {checkpoint!r} in the table",
+                               "use laion_clap:630k-audioset-best, laion_clap:630k-audioset-fusion-best or "
+                               "laion_clap:music_speech_audioset_epoch_15_esc_89.98")
+        return found + _matching(_LAION_TOKENIZERS)
     if base in NEEDS:
         return [wf for pattern in NEEDS[base] for wf in _matching(pattern)]
     found = [wf for wf in WEIGHT_FILES if wf.backbone == base or wf.relpath == name
@@ -153,8 +159,16 @@ def files_for(name: str) -> list[WeightFile]:
     return found
 
 
+def _preset_checkpoint(backbone: str, preset: str | None) -> str:
+    """The checkpoint a preset's conventions give `backbone` (LAION-CLAP), else its factory default."""
+    from harness.metrics.presets import DEFAULT_PRESET, backbone_args
+
+    return str(backbone_args(preset or DEFAULT_PRESET).get(backbone, {}).get("checkpoint", "630k-audioset-best"))
+
+
 def job_names(job_name: str) -> list[str]:
-    """The systems of a job plus the backbones its suites' metrics read (registry names)."""
+    """The systems of a job plus the backbones its suites' metrics read (registry names; a
+    LAION-CLAP backbone with the checkpoint the suite's preset selects)."""
     from harness.job import load_job
     from harness.plan import build_metrics
     from harness.suite import load_suite
@@ -163,8 +177,11 @@ def job_names(job_name: str) -> list[str]:
     names: list[str] = []
     for suite, spec in job.pairs():
         names.append(spec.split(":", 1)[0] if isinstance(spec, str) else str(spec))
-        for metric in build_metrics(load_suite(suite)):
+        suite_spec = load_suite(suite)
+        for metric in build_metrics(suite_spec):
             backbone = metric.info.backbone
+            if backbone == "laion_clap":
+                backbone = f"laion_clap:{_preset_checkpoint(backbone, suite_spec.preset)}"
             if backbone:
                 names.append(backbone)
     return list(dict.fromkeys(names))

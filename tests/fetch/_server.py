@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote, urlsplit
 
@@ -83,8 +82,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         self.server.log.append((self.command, path, self.headers.get("Range")))
         fault = self.server.faults.get(path)
-        if fault == "slow":
-            time.sleep(self.server.slow_seconds)
+        if fault == "slow":  # (an Event wait: tests may stub time.sleep for the client's retries)
+            threading.Event().wait(self.server.slow_seconds)
         if fault and fault.startswith("status:"):
             return self._error(int(fault.split(":")[1]), {})
         if path.startswith("/plain/"):

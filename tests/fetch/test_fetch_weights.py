@@ -19,6 +19,7 @@ HUB_FILES = ["laion_clap/630k-audioset-best.pt",
              "laion_clap/tokenizers/bert-base-uncased/vocab.txt",
              *[f"laion_clap/tokenizers/facebook-bart-base/{f}" for f in ("vocab.json", "merges.txt")]]
 URL_FILE = "panns/Cnn14_16k_mAP=0.438.pth"
+LAION = "laion_clap:630k-audioset-best"
 
 
 def _fetch(root, names, lines=None, **kw):
@@ -56,11 +57,11 @@ def test_fresh_fetch_hub_and_url_writes_files_and_lock(server, published_set, tm
 
 def test_second_fetch_is_a_no_op(server, published_set, tmp_path):
     root = tmp_path / "w"
-    assert _fetch(root, ["laion_clap", URL_FILE]) == 0
+    assert _fetch(root, [LAION, URL_FILE]) == 0
     before = (root / LOCK_NAME).read_bytes()
     n = len(server.log)
     lines: list[str] = []
-    assert _fetch(root, ["laion_clap", URL_FILE], lines) == 0
+    assert _fetch(root, [LAION, URL_FILE], lines) == 0
     assert server.log[n:] == []                                            # no request at all
     assert (root / LOCK_NAME).read_bytes() == before
     assert any("0 fetched" in line and "8 already present" in line for line in lines)
@@ -81,17 +82,17 @@ def test_truncated_file_is_fetched_again(server, published_set, tmp_path, capsys
 def test_changed_byte_is_refused_without_force(server, published_set, tmp_path):
     root = tmp_path / "w"
     rel = "laion_clap/tokenizers/roberta-base/vocab.json"
-    assert _fetch(root, ["laion_clap"]) == 0
+    assert _fetch(root, [LAION]) == 0
     path = root / rel
     data = bytearray(path.read_bytes())
     data[3] ^= 0x01                                                        # still valid JSON, same size
     path.write_bytes(bytes(data))
     lines: list[str] = []
-    assert _fetch(root, ["laion_clap"], lines) == 1
+    assert _fetch(root, [LAION], lines) == 1
     assert path.read_bytes() == bytes(data)                                # not overwritten
     failed = [line for line in lines if line.startswith(f"  failed {rel}")]
     assert len(failed) == 1 and "differs from weights.lock" in failed[0] and "--force" in failed[0]
-    assert _fetch(root, ["laion_clap"], force=True) == 0
+    assert _fetch(root, [LAION], force=True) == 0
     assert path.read_bytes() == published_set[rel]
 
 
@@ -137,7 +138,7 @@ def test_not_found_hub_file_and_url_are_one_line(server, published_set, tmp_path
     del server.hub[("FacebookAI/roberta-base", "merges.txt")]
     server.faults[f"/plain/{URL_FILE}"] = "status:404"
     lines: list[str] = []
-    assert _fetch(tmp_path / "w", ["laion_clap", URL_FILE], lines) == 1
+    assert _fetch(tmp_path / "w", [LAION, URL_FILE], lines) == 1
     hub = [x for x in lines if "failed laion_clap/tokenizers/roberta-base/merges.txt" in x]
     url = [x for x in lines if f"failed {URL_FILE}" in x]
     assert len(hub) == 1 and "merges.txt not found in FacebookAI/roberta-base @ main (HTTP 404)" in hub[0]
@@ -157,7 +158,7 @@ def test_slow_server_times_out_with_a_message(server, published_set, tmp_path):
 
 def test_dry_run_makes_no_request(server, published_set, tmp_path):
     lines: list[str] = []
-    assert _fetch(tmp_path / "w", ["laion_clap", URL_FILE], lines, dry=True) == 0
+    assert _fetch(tmp_path / "w", [LAION, URL_FILE], lines, dry=True) == 0
     assert server.log == []
     assert not (tmp_path / "w").exists()
     assert any(x.startswith(f"would fetch {URL_FILE}") and server.url in x for x in lines)
@@ -179,7 +180,7 @@ def test_lock_hash_goes_into_the_run_environment(server, published_set, tmp_path
 
 def test_lock_file_is_sorted_json(server, published_set, tmp_path):
     root = tmp_path / "w"
-    assert _fetch(root, [URL_FILE, "laion_clap"]) == 0
+    assert _fetch(root, [URL_FILE, LAION]) == 0
     data = json.loads((root / LOCK_NAME).read_text())
     assert data["format"] == "sabench-weights-lock/1" and list(data["files"]) == sorted(data["files"])
 
@@ -196,14 +197,47 @@ def test_guard_refuses_non_loopback_addresses():
 def test_refetch_of_a_locked_hub_file_asks_for_the_locked_commit(server, published_set, tmp_path):
     root = tmp_path / "w"
     rel = "laion_clap/tokenizers/roberta-base/config.json"
-    assert _fetch(root, ["laion_clap"]) == 0
+    assert _fetch(root, [LAION]) == 0
     commit = read_lock(root)[rel].revision
     (root / rel).unlink()
     n = len(server.log)
-    assert _fetch(root, ["laion_clap"]) == 0
+    assert _fetch(root, [LAION]) == 0
     assert [p for m, p, _ in server.log[n:] if m == "GET"] == [f"/FacebookAI/roberta-base/resolve/{commit}/config.json"]
     server.commits["FacebookAI/roberta-base"] = "f" * 40                 # the repo moved on: locked commit gone
     (root / rel).unlink()
     lines: list[str] = []
-    assert _fetch(root, ["laion_clap"], lines) == 1
+    assert _fetch(root, [LAION], lines) == 1
     assert any(f"revision {commit} not found in FacebookAI/roberta-base" in x for x in lines)
+
+
+def test_slow_hub_times_out_with_a_message(server, published_set, tmp_path, monkeypatch):
+    import huggingface_hub.file_download as fd
+    import huggingface_hub.utils._http as hf_http
+
+    monkeypatch.setattr(fd, "_ETAG_RETRY_TIMEOUT", 0.3)     # the library's own second try, kept short
+    monkeypatch.setattr(fd.time, "sleep", lambda s: None)
+    monkeypatch.setattr(hf_http.time, "sleep", lambda s: None)
+    rel = "laion_clap/tokenizers/roberta-base/config.json"
+    server.faults["/FacebookAI/roberta-base/resolve/main/config.json"] = "slow"
+    server.slow_seconds = 1.0
+    lines: list[str] = []
+    assert _fetch(tmp_path / "w", [LAION], lines, timeout=0.3) == 1
+    failed = [x for x in lines if f"failed {rel}" in x]
+    assert len(failed) == 1 and "timed out" in failed[0] and "--timeout" in failed[0], (lines, server.log)
+
+
+def test_terminal_shows_bars_with_rate(server, published_set, tmp_path, capsys):
+    opts = FetchOptions(tmp_path / "w", timeout=5.0, retries=0)
+    assert fetch_weights([URL_FILE], all_files=False, job=None, opts=opts, bars=True, echo=lambda s: None) == 0
+    err = capsys.readouterr().err
+    assert "overall 1/1" in err and "B/s" in err and f"fetched {URL_FILE}" in err
+
+
+def test_cli_needs_a_weights_folder_and_names(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("SABENCH_WEIGHTS", raising=False)
+    assert main(["weights", "fetch", "vggish"]) == 2
+    assert main(["weights", "fetch", "--weights", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0] == ("sabench: error: sabench weights fetch: no weights directory given "
+                      "(fix: pass --weights DIR (or set SABENCH_WEIGHTS))")
+    assert "nothing to fetch" in err[1] and "--for-job" in err[1] and len(err) == 2

@@ -34,9 +34,23 @@ def test_names_select_their_files():
     assert [wf.relpath for wf in files_for("laion_clap:630k-audioset-fusion-best")][0] == \
         "laion_clap/630k-audioset-fusion-best.pt"
     assert files_for("sine") == []
+    # bare laion_clap = what the default preset's CLAP reads (the music/speech checkpoint)
+    assert [wf.relpath for wf in files_for("laion_clap")][0] == "laion_clap/music_speech_audioset_epoch_15_esc_89.98.pt"
+    with pytest.raises(SabenchError, match="no LAION-CLAP checkpoint 'nope'"):
+        files_for("laion_clap:nope")
     picked, _ = select(all_files=True)
     assert len(picked) == len(WEIGHT_FILES)
     with pytest.raises(SabenchError, match="is not a backbone, system"):
         files_for("nosuch")
     with pytest.raises(SabenchError, match="nothing to fetch"):
         select()
+
+
+def test_paper_job_needs_the_checkpoints_its_presets_read():
+    rels = {wf.relpath for wf in select(job="paper")[0]}
+    assert "laion_clap/music_speech_audioset_epoch_15_esc_89.98.pt" in rels     # sabench preset's CLAP
+    assert "laion_clap/630k-audioset-best.pt" not in rels
+    assert {"panns/Cnn14_16k_mAP=0.438.pth", "vggish/vggish-10086976.pth", "ms_clap/CLAP_weights_2023.pth",
+            "audiobox_aesthetics/checkpoint.pt", "tangoflux/tangoflux.safetensors", "dacvae/weights.pth",
+            "semanticvocoder/tta/model.safetensors"} <= rels
+    assert "panns/Cnn14_mAP=0.431.pth" not in rels
