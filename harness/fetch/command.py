@@ -20,12 +20,13 @@ access. Exit code 0 when every file is present afterwards, 1 when any failed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 from harness.errors import SabenchError
 from harness.fetch import FetchError, http, hub
@@ -189,26 +190,50 @@ def fetch_weights(names: list[str], *, all_files: bool, job: str | None, opts: F
     if dry:
         rc = dry_run(files, opts, echo)
     else:
-        from harness.progress import enabled
-
         opts.root.mkdir(parents=True, exist_ok=True)
-        hints = [size_hint_bytes(wf.size_hint) for wf in files]
-        display = Display(len(files), sum(h or 0 for h in hints) or None,
-                          enabled(not quiet) if bars is None else bars, quiet)
-        outcomes = []
-        try:
-            for wf in files:
-                display.begin(wf.relpath)
-                outcome = fetch_one(wf, opts, display)
-                display.end(outcome)
-                outcomes.append(outcome)
-        finally:
-            display.close()
-        summary(outcomes, echo)
-        rc = 1 if any(o.status == "failed" for o in outcomes) else 0
+        with exclusive(opts.root):
+            rc = _fetch_all(files, opts, quiet, bars, echo)
     for note in notes:
         echo(f"note: {note}")
     return rc
+
+
+@contextlib.contextmanager
+def exclusive(root: Path) -> Iterator[None]:
+    """One fetch at a time per weights directory (an advisory lock on `<root>/.fetch/lock`)."""
+    import fcntl
+
+    (root / STAGING).mkdir(parents=True, exist_ok=True)
+    with open(root / STAGING / "lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SabenchError(str(root), "another `sabench weights fetch` is filling this directory",
+                               "wait for it to finish, then rerun (finished files are kept)") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _fetch_all(files: list[WeightFile], opts: FetchOptions, quiet: bool, bars: bool | None,
+               echo: Callable[[str], None]) -> int:
+    from harness.progress import enabled
+
+    hints = [size_hint_bytes(wf.size_hint) for wf in files]
+    display = Display(len(files), sum(h or 0 for h in hints) or None,
+                      enabled(not quiet) if bars is None else bars, quiet)
+    outcomes = []
+    try:
+        for wf in files:
+            display.begin(wf.relpath)
+            outcome = fetch_one(wf, opts, display)
+            display.end(outcome)
+            outcomes.append(outcome)
+    finally:
+        display.close()
+    summary(outcomes, echo)
+    return 1 if any(o.status == "failed" for o in outcomes) else 0
 
 
 __all__ = ["FetchOptions", "fetch_weights", "fetch_one", "local_state", "dry_run", "size_hint_bytes"]

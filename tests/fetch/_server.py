@@ -6,7 +6,7 @@ Hub routes (`/<owner>/<name>/resolve/<revision>/<file>`, HEAD and GET) answer wi
 suffixes); errors carry `X-Error-Code` (`GatedRepo`, `RepoNotFound`, `EntryNotFound`) as the
 hub does. Plain routes (`/plain/<path>`) serve bytes with `Range` support. Per-path faults:
 `drop` (first GET sends half the body, then closes), `slow` (waits before answering),
-`status` (a fixed HTTP status). Every request is logged as (method, path, Range header).
+`status:<code>` (a fixed HTTP status), `norange` (ignores Range). Every request is logged as (method, path, Range header).
 """
 
 from __future__ import annotations
@@ -130,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _body(self, data: bytes, headers: dict[str, str], head: bool, path: str) -> None:
         start, code = 0, 200
         rng = self.headers.get("Range")
-        if rng and rng.startswith("bytes=") and not head:
+        if rng and rng.startswith("bytes=") and not head and self.server.faults.get(path) != "norange":
             start = int(rng[len("bytes="):].split("-")[0] or 0)
             if start >= len(data):
                 self.send_response(416)

@@ -156,7 +156,11 @@ def test_slow_server_times_out_with_a_message(server, published_set, tmp_path):
     assert "gave up after 2 attempt(s)" in failed[0]
 
 
-def test_dry_run_makes_no_request(server, published_set, tmp_path):
+def test_dry_run_makes_no_request(server, published_set, tmp_path, monkeypatch):
+    def no_network(self, address):
+        raise AssertionError(f"dry run opened a connection to {address!r}")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
     lines: list[str] = []
     assert _fetch(tmp_path / "w", [LAION, URL_FILE], lines, dry=True) == 0
     assert server.log == []
@@ -241,3 +245,15 @@ def test_cli_needs_a_weights_folder_and_names(tmp_path, capsys, monkeypatch):
     assert err[0] == ("sabench: error: sabench weights fetch: no weights directory given "
                       "(fix: pass --weights DIR (or set SABENCH_WEIGHTS))")
     assert "nothing to fetch" in err[1] and "--for-job" in err[1] and len(err) == 2
+
+
+def test_a_second_concurrent_fetch_is_refused(server, published_set, tmp_path):
+    from harness.errors import SabenchError
+    from harness.fetch.command import exclusive
+
+    root = tmp_path / "w"
+    root.mkdir()
+    with exclusive(root):
+        with pytest.raises(SabenchError, match="another `sabench weights fetch` is filling this directory"):
+            _fetch(root, [URL_FILE])
+    assert _fetch(root, [URL_FILE]) == 0
