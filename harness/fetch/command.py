@@ -68,7 +68,7 @@ def local_state(wf: WeightFile, opts: FetchOptions, lock: dict[str, LockEntry]) 
         if size != entry.size:
             return "fetch", f"corrupt ({size} bytes, weights.lock says {entry.size})"
         if sha256_file(path) == entry.sha256:
-            return ("fetch", "--force") if opts.force else ("keep", "verified against weights.lock")
+            return "keep", "verified against weights.lock"
         status = _inspect(wf, path)
         if status.startswith(_BAD):
             return "fetch", status

@@ -257,3 +257,19 @@ def test_a_second_concurrent_fetch_is_refused(server, published_set, tmp_path):
         with pytest.raises(SabenchError, match="another `sabench weights fetch` is filling this directory"):
             _fetch(root, [URL_FILE])
     assert _fetch(root, [URL_FILE]) == 0
+
+
+def test_force_keeps_verified_files_and_replaces_unlocked_ones(server, published_set, tmp_path):
+    root = tmp_path / "w"
+    mine = root / URL_FILE
+    mine.parent.mkdir(parents=True)
+    mine.write_bytes(b"my own copy")
+    lines: list[str] = []
+    assert _fetch(root, [URL_FILE], lines) == 0                            # kept: the user's file
+    assert mine.read_bytes() == b"my own copy" and URL_FILE not in read_lock(root)
+    assert any("1 already present" in x for x in lines)
+    assert _fetch(root, [URL_FILE], force=True) == 0
+    assert mine.read_bytes() == published_set[URL_FILE] and URL_FILE in read_lock(root)
+    n = len(server.log)
+    assert _fetch(root, [URL_FILE], force=True) == 0                       # verified: no request
+    assert server.log[n:] == []
