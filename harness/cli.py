@@ -25,7 +25,7 @@ from typing import Any
 
 from harness.errors import SabenchError
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data")
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     mini = sub.add_parser("mini", help="the mini world: `sabench mini train` rebuilds corpus, backbones and "
                           "systems (options go to suites.synthcaps.train_all)")
     mini.add_argument("action", choices=("train",))
+    from harness.fetch.cli import add_fetch_parsers
+
+    add_fetch_parsers(sub)  # `weights fetch` / `data fetch`: the only commands that use the network
     return parser
 
 
@@ -312,6 +315,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return int(gate.main(args.rest) or 0)
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from harness.fetch.cli import run_fetch
+
+    return run_fetch(args)
+
+
 def cmd_mini(args: argparse.Namespace) -> int:
     from suites.synthcaps import train_all
 
@@ -322,7 +331,8 @@ PASS_THROUGH = ("report", "gate", "mini")
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
 
 HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
-            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini}
+            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini,
+            "weights": cmd_fetch, "data": cmd_fetch}
 
 
 def main(argv: list[str] | None = None) -> int:

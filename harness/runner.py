@@ -30,6 +30,7 @@ import numpy as np
 
 from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
+from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
 from harness.progress import note, progress
 from harness.plan import PlannedSample, build_plan, plan_samples
@@ -254,7 +255,7 @@ def environment() -> tuple[tuple[str, Any], ...]:
 
     return freeze({"harness": __version__, "schema": SCHEMA_VERSION, "python": sys.version.split()[0],
                    "platform": platform.platform(), "numpy": np.__version__, "torch": version("torch"),
-                   "soundfile": version("soundfile")})
+                   "soundfile": version("soundfile"), "weights_lock": lock_sha256()})
 
 
 __all__ = ["run_suite", "produce_samples", "eval_items", "score_items", "aggregate",
