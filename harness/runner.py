@@ -30,8 +30,10 @@ import numpy as np
 from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
 from harness.hashing import sha256_file
+from harness.item_ids import item_id as make_item_id
 from harness.metrics.base import EvalItem, Metric
 from harness.progress import note, progress
+from harness.referenced import reference_samples, serves_files
 from harness.records import (Audio, AudioSample, EditRequest, Failure, GenerationRequest,
                              ItemScore, Prompt, ReconstructRequest, RunResult, freeze)
 from harness.results import ResultsStore, make_run_id
@@ -153,7 +155,7 @@ def make_jobs(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], failures:
     jobs = []
     for p in prompts:
         for r in range(spec.replicates):
-            item_id = p.id if spec.replicates == 1 else f"{p.id}#r{r}"
+            item_id = make_item_id(p.id, r, spec.replicates)
             seed = derive_seed(spec.seed, p.id, r)
             if spec.task == "generate":
                 req: Any = GenerationRequest(p, seed, r)
@@ -198,6 +200,9 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], sto
         else:
             todo.append(job)
     if not todo:
+        return samples
+    if serves_files(system):  # existing files (a folder of clips): referenced, not copied
+        samples.update(reference_samples(system, spec.task, todo, store, failures, show=show))
         return samples
     system.load()
     size = min(system.batch_size, spec.batch_size or system.batch_size)
@@ -266,7 +271,7 @@ def eval_items(spec: SuiteSpec, prompts: Sequence[Prompt], samples: dict[str, Au
     items = []
     for p in prompts:
         for r in range(spec.replicates):
-            item_id = p.id if spec.replicates == 1 else f"{p.id}#r{r}"
+            item_id = make_item_id(p.id, r, spec.replicates)
             if item_id in samples:
                 items.append(EvalItem(item_id, p, output=samples[item_id].path, reference=p.reference,
                                       source=p.source))
