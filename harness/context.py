@@ -21,6 +21,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from harness.hashing import sha256_file, sha256_text
+from harness.progress import progress
 from harness.records import AudioRecipe
 
 
@@ -84,7 +85,9 @@ class RunContext:
         bb = self.backbone(backbone)
         info = bb.info
         step = max(1, int(bb.batch_size))
-        for start in range(0, len(paths), step):
+        starts = range(0, len(paths), step)  # per-item progress: each start stands for its batch
+        for start in progress(starts, total=len(paths), desc=f"embed {backbone}",
+                              size=lambda s: min(step, len(paths) - s)):
             idx = list(range(start, min(start + step, len(paths))))
             keys = [self.cache.key(self.file_sha256(paths[i]), info) for i in idx]
             rows: list[dict[str, np.ndarray] | None] = [self.cache.get(k) for k in keys]

@@ -208,7 +208,7 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], sto
     size = min(system.batch_size, spec.batch_size or system.batch_size)
     batches = [todo[i:i + size] for i in range(0, len(todo), size)]
     note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(jobs)} samples", show=show)
-    for batch in progress(batches, desc=f"{spec.task} {system.name}", show=show):
+    for batch in progress(batches, total=len(todo), desc=f"{spec.task} {system.name}", show=show, size=len):
         for job, audio, seconds in run_batch(system, spec.task, batch, failures):
             samples[job.item_id] = store.put_audio(job.key, audio, seconds=seconds)
     return samples

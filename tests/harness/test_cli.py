@@ -51,8 +51,9 @@ def test_list_shows_systems_with_help():
     assert "sine " in out.stdout and "precomputed" in out.stdout and "reference-echo" in out.stdout
 
 
-def _one_line_error(out: subprocess.CompletedProcess) -> str:
-    assert out.returncode == 2, out.stdout + out.stderr
+def _one_line_error(out: subprocess.CompletedProcess, code: int = 2) -> str:
+    """The single stderr line of a failed command; exit 2 = usage error, 1 = could not score."""
+    assert out.returncode == code, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("sabench: error: "), out.stderr
@@ -81,7 +82,8 @@ def test_duplicate_prompt_ids_error(tmp_path):
     suite = _kit.write_suite(tmp_path / "s", n=3)
     rows = (tmp_path / "s" / "prompts.jsonl").read_text().splitlines()
     (tmp_path / "s" / "prompts.jsonl").write_text("\n".join([*rows, rows[2]]) + "\n")
-    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path), "--quiet"))
+    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path), "--quiet"),
+                           code=1)  # the suite's data is wrong, not the command line
     assert "'p02'" in line and "duplicate prompt id" in line
 
 
@@ -153,11 +155,12 @@ def test_job_file_profile_selector_and_system_specs(tmp_path):
     assert cli.parse_system("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
 
 
-def test_progress_is_silent_off_a_terminal(capsys):
+def test_progress_is_silent_off_a_terminal_for_fast_loops(capsys):
     from harness.progress import note, progress
 
     items = [1, 2, 3]
-    assert progress(items, show=True) is items  # pytest's stderr is not a TTY: no bar at all
+    assert list(progress(items, show=True)) == items  # not a TTY, and fast: no line at all
+    assert progress(items, show=False) is items
     note("hello", show=False)
     assert capsys.readouterr().err == ""
 
@@ -189,11 +192,12 @@ def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
     (folder / "p02.wav").write_bytes((folder / "p02.wav").read_bytes()[:30])  # truncated header
     capsys.readouterr()
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
-                     "--out", out, "--quiet"]) == 2
+                     "--out", out, "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "p02.wav" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
-                     "--out", out, "--quiet", "--keep-going"]) == 0
+                     "--out", out, "--quiet", "--keep-going"]) == 1   # scored the rest; p02 failed
+    assert "1 item/metric failure(s) in tiny x files" in capsys.readouterr().err
     (run,) = ResultsStore(Path(out) / "results.sqlite").runs(system="files")
     assert sorted({i.item_id for i in run.items}) == ["p00", "p01", "p03"]
     assert [f.item_id for f in run.failures] == ["p02"]
