@@ -132,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     evaluated = _evaluate(args, job, aborted=aborted)
     results = [r for _, _, r in evaluated]
     _print_summary(results)
-    if not args.no_report:
+    if not args.no_report and results:
         labels = {r.run_id: lab for suite, spec, r in evaluated if (lab := job.label(suite, spec))}
         if labels:
             from harness.results import ResultsStore
