@@ -94,9 +94,10 @@ class LogProgress:
     """Plain progress lines for logs: count, rate and ETA (see the module doc for when)."""
 
     def __init__(self, desc: str, total: int | None, *, out: TextIO | None = None,
-                 clock: Callable[[], float] = time.monotonic):
-        self.desc, self.total, self.out, self.clock = desc or "progress", total, out, clock
-        self.start = self.last_time = clock()
+                 clock: Callable[[], float] | None = None):
+        self.desc, self.total, self.out = desc or "progress", total, out
+        self.clock = clock or time.monotonic
+        self.start = self.last_time = self.clock()
         self.done = self.last_done = 0
         self.lines = 0
 
