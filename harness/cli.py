@@ -25,7 +25,6 @@ from typing import Any
 
 from harness.errors import RegistryError, SabenchError, UsageError, as_usage_errors
 from harness.system_spec import build_system as make_system
-from harness.system_spec import parse_system_spec as parse_system
 
 COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
 

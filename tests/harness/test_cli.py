@@ -152,7 +152,9 @@ def test_job_file_profile_selector_and_system_specs(tmp_path):
     (group,) = job.groups
     assert "kit-mini" in group.suites and "audiocaps" not in group.suites  # audiocaps is profile "real"
     assert group.systems == ("sine", "noise:amplitude=0.1") and not job.skip_incapable
-    assert cli.parse_system("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
+    from harness.system_spec import parse_system_spec
+
+    assert parse_system_spec("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
 
 
 def test_progress_is_silent_off_a_terminal_for_fast_loops(capsys):
