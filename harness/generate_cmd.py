@@ -58,7 +58,8 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
         for f in failures.items:
             print(f"  {f.item_id} [{f.stage}] {f.message}")
         if failures.items or not samples:
-            problems.append(f"{len(failures.items)} failure(s), {len(samples)} sample(s) in {spec.name} x {system.name}")
+            problems.append(f"{len(failures.items)} failure(s), {len(samples)} sample(s) "
+                            f"in {spec.name} x {system.name}")
         if args.to and samples:
             dest = Path(args.to) / spec.name / system.name if len(pairs) > 1 else Path(args.to)
             _export(samples, dest, shutil)

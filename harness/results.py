@@ -27,6 +27,7 @@ from harness import SCHEMA_VERSION
 from harness.errors import SabenchError
 from harness.hashing import canonical_json, sha256_json
 from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
+from harness.serialize import metrics_from_list, system_from_dict
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -214,12 +215,11 @@ class ResultsStore:
                          "WHERE run_id=? ORDER BY metric", (run_id,)))
         fails = tuple(Failure(*f) for f in conn.execute(
             "SELECT item_id, stage, message FROM failures WHERE run_id=? ORDER BY stage, item_id", (run_id,)))
-        sysd = json.loads(system_json)
-        sysd["parameters"] = tuple(tuple(p) for p in sysd.get("parameters", ()))
-        metrics = tuple(MetricInfo(**m) for m in json.loads(metrics_json))
+        metrics = metrics_from_list(json.loads(metrics_json))
         order = {m.name: i for i, m in enumerate(metrics)}  # aggregates in the suite's metric order
         aggs = tuple(sorted(aggs, key=lambda a: (order.get(a.metric, len(order)), a.metric)))
-        return RunResult(run_id, suite, version, profile, SystemInfo(**sysd), metrics, aggs, items, fails,
+        system = system_from_dict(json.loads(system_json))
+        return RunResult(run_id, suite, version, profile, system, metrics, aggs, items, fails,
                          tuple(sorted(json.loads(env_json).items())), created)
 
     def runs(self, suite: str | None = None, system: str | None = None,

@@ -46,8 +46,8 @@ class SuiteOptions:
         return bool(self.args) or self.ids is not None
 
 
-def from_flags(suite_args: Sequence[str] = (), *, captions: str | None = None, reference_dir: str | None = None,
-               missing: str | None = None, ids: str | None = None) -> SuiteOptions:
+def from_flags(suite_args: Sequence[str] = (), *, captions: str | None = None,
+               reference_dir: str | None = None, missing: str | None = None, ids: str | None = None) -> SuiteOptions:
     """`SuiteOptions` from the command line's `--suite-arg K=V ...` and dedicated flags."""
     given = parse_suite_args(suite_args or ())
     flags = {"captions": captions, "missing": MISSING[missing] if missing else None,
@@ -55,8 +55,8 @@ def from_flags(suite_args: Sequence[str] = (), *, captions: str | None = None, r
     for flag, value in flags.items():
         if value is not None:
             if DEDICATED[flag] in given:
-                raise UsageError(f"--{flag.replace('_', '-')}", f"sets {DEDICATED[flag]!r}, also given with --suite-arg",
-                                 "give it once")
+                raise UsageError(f"--{flag.replace('_', '-')}",
+                                 f"sets {DEDICATED[flag]!r}, also given with --suite-arg", "give it once")
             given[DEDICATED[flag]] = value
     return SuiteOptions(tuple(sorted(given.items())), parse_ids(ids) if ids else None)
 
@@ -144,4 +144,5 @@ def load_subset(loader: str, loader_args: Sequence[tuple[str, Any]], ids: Sequen
     return [p for p in prompts if p.id in wanted]
 
 
-__all__ = ["SuiteOptions", "apply_options", "from_flags", "parse_suite_args", "parse_ids", "load_subset", "DEDICATED", "MISSING"]
+__all__ = ["SuiteOptions", "apply_options", "from_flags", "parse_suite_args", "parse_ids", "load_subset",
+           "DEDICATED", "MISSING"]
