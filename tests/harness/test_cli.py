@@ -251,3 +251,18 @@ def test_sharded_generation_then_one_scoring_run(tmp_path, tmp_cache, capsys):
 def test_bad_shard_is_refused(tmp_path, capsys, bad):
     code = cli.main(["generate", "--suite", "mini-tta", "--system", "sine", "--shard", bad, "--out", str(tmp_path)])
     assert code == 2 and "expected K/N with 1 <= K <= N" in capsys.readouterr().err
+
+
+def test_score_where_every_metric_fails_is_not_success(tmp_path, tmp_cache, capsys):
+    """The old `score` exited 0 here; now 1 (nothing scored), like `run`, keep-going or not."""
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=3, metrics=("test_boom",)))
+    out, folder = str(tmp_path / "out"), tmp_path / "files"
+    assert cli.main(["generate", "--suite", suite, "--system", "sine", "--out", out, "--to", str(folder),
+                     "--quiet"]) == 0
+    capsys.readouterr()
+    for extra in ([], ["--keep-going"]):
+        assert cli.main(["score", "--suite", suite, "--path", str(folder), "--out", out, "--quiet", *extra]) == 1
+    assert "no metric produced a number for: tiny x precomputed" in capsys.readouterr().err
+    assert cli.main(["run", "--suite", suite, "--system", "sine", "--out", out, "--quiet", "--keep-going",
+                     "--no-report"]) == 1
