@@ -139,10 +139,15 @@ def _check_header(p: Path, fmt: str, subtype: str, rate: int, channels: int, fra
 
 
 def _check_riff_complete(p: Path) -> None:
-    """Refuse a RIFF WAV whose data chunk declares more bytes than the file holds.
+    """Refuse a RIFF WAV whose data chunk size disagrees with the file size.
 
-    libsndfile silently shortens such files; a cut-off download or a killed writer must not
-    be scored as a shorter clip. Streaming sizes (0 or 0xFFFFFFFF) are not checked.
+    libsndfile trusts the data chunk size: a chunk declaring more bytes than the file holds
+    (a cut-off download, a killed writer) is silently read short, and so is one declaring
+    fewer (a writer that never updated its header) -- the rest of the samples are dropped.
+    Neither may be scored as a shorter clip, so both are refused (the policy is to fail the
+    item, not to guess the length): after the data chunk only whole RIFF chunks (a 4-byte
+    ASCII id and a size that fits) and one pad byte may follow. Streaming sizes (0 or
+    0xFFFFFFFF) are not checked.
     """
     size = p.stat().st_size
     with open(p, "rb") as f:
@@ -158,8 +163,26 @@ def _check_riff_complete(p: Path) -> None:
                 if csize not in (0, 0xFFFFFFFF) and csize > available:
                     raise AudioError(p, f"truncated: data chunk declares {csize} bytes, "
                                         f"{available} present", "re-copy or regenerate the file")
+                if csize not in (0, 0xFFFFFFFF):
+                    _check_tail(p, f, pos + 8 + csize + (csize & 1), size, csize)
                 return
             pos += 8 + csize + (csize & 1)
+
+
+def _check_tail(p: Path, f, pos: int, size: int, declared: int) -> None:
+    """What follows the data chunk must be whole chunks (else the header under-states it)."""
+    while pos < size:
+        f.seek(pos)
+        hdr = f.read(8)
+        ok = len(hdr) == 8 and all(32 <= b < 127 for b in hdr[:4])
+        csize = struct.unpack("<I", hdr[4:])[0] if ok else 0
+        if not ok or pos + 8 + csize > size:
+            extra = size - pos
+            raise AudioError(p, f"header under-states the audio: data chunk declares {declared} bytes "
+                                f"but {extra} more bytes follow it that are not a RIFF chunk "
+                                "(reading it would silently drop samples)",
+                             "rewrite the file with a correct header (e.g. re-export with soundfile/sox)")
+        pos += 8 + csize + (csize & 1)
 
 
 def check_channels(audio: Audio, item: str | Path, max_channels: int = 2) -> Audio:

@@ -41,6 +41,8 @@ def _common() -> argparse.ArgumentParser:
     g.add_argument("--limit", type=int, help="only the first N prompts of each suite")
     g.add_argument("--quiet", action="store_true", help="no progress bars or status lines")
     g.add_argument("--score-device", help="device of the metric backbones: cpu (default), cuda, cuda:N, auto")
+    g.add_argument("--allow-code", action="store_true", help="trust suite files to name any loader "
+                   "'module:function' (else only the project's suites.*; docs/trust.md); = SABENCH_ALLOW_CODE=1")
     return p
 
 
@@ -282,7 +284,7 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     extra: dict[str, Any] = {"compare_to": compare_to} if compare_to else {}
     if labels:
         extra["labels"] = labels
-    store = ResultsStore(out / "results.sqlite")
+    store = ResultsStore(out / "results.sqlite", read_only=runs is None)  # `report` only reads
     if runs is not None:  # this invocation's runs; their audio comes from the same store
         from reports.build import stored_audio
 
@@ -376,6 +378,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `sabench doctor | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except OSError as exc:  # disk full, permission denied, read-only --out ...: one line, not a traceback
+        if os.environ.get("SABENCH_DEBUG"):
+            raise
+        from harness.errors import describe_os_error
+
+        print(f"sabench: error: {describe_os_error(exc, getattr(args, 'out', None)).one_line()}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)
         return 130
@@ -388,6 +397,10 @@ def _setup(args: argparse.Namespace) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if getattr(args, "weights", None):
         os.environ["SABENCH_WEIGHTS"] = str(args.weights)  # read by harness.paths.weights_root
+    if getattr(args, "allow_code", False):
+        from harness.suite import allow_code
+
+        allow_code()  # the user's trust decision (docs/trust.md)
     if getattr(args, "limit", None) is not None and args.limit < 1:
         raise UsageError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
 

@@ -95,11 +95,49 @@ class RunContext:
             self.stats["audio_hits"] += len(idx) - len(todo)
             self.stats["audio_misses"] += len(todo)
             if todo:
-                fresh = self._embed_paths(bb, [paths[idx[j]] for j in todo])
+                fresh = self._embed_isolating(bb, [paths[idx[j]] for j in todo])
                 for j, out in zip(todo, fresh):
                     self.cache.put(keys[j], out)
                     rows[j] = out
             yield idx, _stack(rows)  # each output: (len(idx), ...)
+
+    def _embed_isolating(self, bb: Any, paths: list[str]) -> list[dict[str, np.ndarray]]:
+        """`_embed_paths`, and when the batch fails, clip by clip to find the culprit.
+
+        A clip that fails alone raises `ClipError` naming its path, after the good clips of
+        the batch are cached (so the metric's retry without the bad item reuses them). When
+        every clip fails alone and none with an `AudioError` (including a lone clip failing
+        with another error), the backbone itself is at fault: the original error is raised.
+        If the batch fails but every clip embeds alone, those outputs are used.
+        """
+        from harness.errors import AudioError
+        from harness.isolation import ClipError
+
+        try:
+            return self._embed_paths(bb, paths)
+        except ClipError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- re-raised unless a clip is to blame
+            if len(paths) == 1 and not isinstance(exc, AudioError):
+                raise
+            first = exc
+        rows: list[dict[str, np.ndarray]] = []
+        problems: dict[str, str] = {}
+        audio_faults = 0
+        for p in paths:
+            try:
+                (row,) = self._embed_paths(bb, [p])
+            except Exception as exc:  # noqa: BLE001 -- blamed on this clip below
+                problems[p] = _clip_problem(p, exc)
+                audio_faults += isinstance(exc, AudioError)
+                continue
+            rows.append(row)
+            self.cache.put(self.cache.key(self.file_sha256(p), bb.info), row)
+        if len(problems) == len(paths) and not audio_faults:
+            raise first
+        if problems:
+            raise ClipError(problems, bb.name) from first
+        return rows
 
     def _embed_paths(self, bb: Any, paths: list[str]) -> list[dict[str, np.ndarray]]:
         from harness import audio
@@ -118,8 +156,12 @@ class RunContext:
     def load_audio(self, path: str, recipe: AudioRecipe) -> np.ndarray:
         """A mono float32 (T,) waveform at `recipe.sample_rate`, shaped by `recipe`."""
         from harness import audio
+        from harness.isolation import ClipError
 
-        return audio.load(path, recipe)
+        try:
+            return audio.load(path, recipe)
+        except audio.AudioError as exc:  # this clip fails alone (harness.isolation)
+            raise ClipError({str(path): _clip_problem(str(path), exc)}) from exc
 
     # -- text -------------------------------------------------------------------------------
     def embed_text(self, backbone: str, texts: Sequence[str]) -> np.ndarray:
@@ -205,6 +247,14 @@ def _stack(rows: list[dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
 
 
 __all__ = ["RunContext", "split_outputs"]
+
+
+def _clip_problem(path: str, exc: BaseException) -> str:
+    """One line about a clip that failed alone, naming the clip's file."""
+    from harness.errors import SabenchError, describe
+
+    text = exc.problem if isinstance(exc, SabenchError) else describe(exc)
+    return text if str(path) in text else f"clip {path}: {text}"
 
 
 def _takes_device(factory: Any) -> bool:

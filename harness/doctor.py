@@ -1,10 +1,15 @@
 """`sabench doctor`: what this machine has -- versions, weights files, data folders.
 
-Reads package versions from metadata (torch is not imported), checks every file of the
-weights table (`harness.weights.WEIGHT_FILES`: present / missing / corrupt / sha256
-mismatch, with where each missing file is published) and the data folders the suites read.
-Returns an exit code: 1 when a weights file is corrupt or mismatched, else 0 (missing files
-are normal on a machine that only runs the mini profile).
+Reads package versions from metadata, checks every file of the weights table
+(`harness.weights.WEIGHT_FILES`) the way its reader would (`harness.doctor_files.inspect`:
+present / missing / corrupt: ... / unsafe: pickle needs code / wrong keys: ... /
+sha256-mismatch, with where each missing file is published) and the data folders the
+suites read. torch is imported only to load .pt/.pth/.bin files that are present
+(weights_only=True, as the backbones do); `--no-hash` skips those loads and sha256.
+
+Returns an exit code: 1 when a weights file is corrupt, unsafe, has wrong keys or a wrong
+sha256, or when the weights directory given does not exist; else 0 (missing files are
+normal on a machine that only runs the mini profile).
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+BAD_PREFIXES = ("corrupt", "unsafe", "wrong keys", "sha256-mismatch")
+
+
 def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any, str]] | None:
     """(WeightFile, status) per listed file, or None when the weights table is absent."""
     try:
@@ -41,11 +49,12 @@ def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any
         if exc.name != "harness.weights":
             raise
         return None
-    if hash_files and hasattr(weights, "check"):
-        return list(weights.check(root))
+    from harness.doctor_files import inspect
+
     out = []
-    for wf in weights.WEIGHT_FILES:  # presence only (--no-hash, or an older table)
-        out.append((wf, "present" if weights.located(wf, root) is not None else "missing"))
+    for wf in weights.WEIGHT_FILES:
+        path = weights.located(wf, root)
+        out.append((wf, "missing" if path is None else inspect(wf, path, full=hash_files)))
     return out
 
 
@@ -71,17 +80,22 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
     echo(f"cache: {cache_root()}")
     root = weights_root(weights_override)
     echo(f"weights: {root if root is not None else 'not set (SABENCH_WEIGHTS or --weights)'}")
-    status = weights_status(root, hash_files)
-    bad = 0
+    if root is not None and not root.is_dir():
+        what = "is not a folder" if root.exists() else "does not exist"
+        echo(f"  [missing] weights directory {root} {what} "
+             "(fix: pass --weights DIR / set SABENCH_WEIGHTS to the folder laid out as in docs/weights.md)")
+        status, bad = [], 1
+    else:
+        status, bad = weights_status(root, hash_files), 0
     if status is None:
         echo("  (no weights table in this checkout: harness/weights.py is absent)")
-    else:
+    elif status:
         for wf, st in status:
             where = f"  <- {wf.published_at}" if st != "present" else ""
             echo(f"  [{st}] {wf.backbone}: {wf.relpath}{where}")
-            bad += st in ("corrupt", "sha256-mismatch")
-        counts = {s: sum(1 for _, x in status if x == s) for s in sorted({x for _, x in status})}
-        echo("  " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+            bad += st.startswith(BAD_PREFIXES)
+        kinds = [st.split(":")[0] for _, st in status]
+        echo("  " + ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds))))
     data_root = Path(data_override) if data_override else (shared_root() / "data" if shared_root() else None)
     echo("data:")
     for folder, st in data_status(data_root):

@@ -72,3 +72,42 @@ def describe(exc: BaseException) -> str:
     if isinstance(exc, SabenchError):
         return exc.one_line()
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+_OS_PROBLEMS = {
+    "ENOSPC": ("no space left on the device (disk full)",
+               "free space or pass another --out, then rerun (completed work is kept)"),
+    "EDQUOT": ("disk quota exceeded", "free space or pass another --out, then rerun (completed work is kept)"),
+    "EACCES": ("permission denied", "make it readable (and writable, for outputs) by this user, or use another path"),
+    "EPERM": ("operation not permitted", "make it readable (and writable, for outputs) by this user, or use another path"),
+    "EROFS": ("is on a read-only file system", "pass a writable folder (e.g. --out /tmp/sabench-out)"),
+    "ENOTDIR": ("a path component is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),
+    "EEXIST": ("exists and is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),
+    "EISDIR": ("is a folder, not a file", "pass the path of a file"),
+    "ENOENT": ("not found", "check the path"),
+    "EIO": ("input/output error", "check the disk, then rerun"),
+}
+
+
+def describe_os_error(exc: OSError, path: object = None) -> SabenchError:
+    """An ordinary `OSError` (disk full, permission denied, read-only file system, a file
+    where a folder is expected ...) as a one-line `SabenchError` naming the file and the fix.
+
+    `path` names the item when the exception does not carry a file name. Meant for command
+    top levels: `except OSError as exc: raise describe_os_error(exc) from None`.
+    """
+    import errno
+    import os
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    item = exc.filename if exc.filename is not None else (path if path is not None else "sabench")
+    base = os.path.basename(str(item))
+    if base.startswith(".") and base.endswith(".tmp"):  # an atomic write's temp file: name its folder
+        item = os.path.dirname(str(item)) or "."
+    problem, fix = _OS_PROBLEMS.get(name, (exc.strerror or type(exc).__name__, "check the path and rerun"))
+    if name == "EEXIST" and exc.filename is not None:
+        from pathlib import Path
+
+        if Path(exc.filename).is_dir():  # EEXIST on something else than a folder-vs-file clash
+            problem, fix = (exc.strerror or "file exists", "remove it or use another path")
+    return SabenchError(str(item), problem, fix)

@@ -1,7 +1,8 @@
 """`sabench generate`: produce samples without scoring them, for --suite/--system or a --job,
 optionally one shard of the items (`--shard K/N`) so that N processes sharing `--out` split
 the work; `sabench run` then scores everything from the cache. `--to` also copies the clips
-out as `<item id>.wav` + manifest.csv (scoreable with `sabench score`).
+out as `export_name(<item id>)` + manifest.csv carrying the true ids (scoreable with
+`sabench score --path <folder>`, which reads the manifest back).
 
 Like `run`: a job's `skip_incapable` skips (and notes) a system that cannot do a suite's
 task; with --keep-going a pair that cannot start is reported as not run and the others go
@@ -30,7 +31,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
 
     job = _generate_job(args)
     with as_usage_errors():
-        shard = parse_shard(args.shard) if args.shard else None
+        shard = parse_shard(args.shard) if args.shard is not None else None
     pairs, specs, systems = resolve(args, job)
     store = ArtifactStore(Path(args.out) / "artifacts")
     problems: list[str] = []
@@ -104,15 +105,48 @@ def parse_shard(text: str) -> tuple[int, int]:
     return kk, nn
 
 
+SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.#+=,@")
+"""Characters kept as they are in exported file names; every other byte is %XX-encoded."""
+MAX_NAME = 200
+"""Longest exported file name in bytes (file systems allow 255)."""
+
+
+def export_name(item_id: str, suffix: str = ".wav") -> str:
+    """The file name of an item in a `--to` folder: injective and reversible.
+
+    Bytes outside `SAFE` (including "/", "%" and a leading ".") are percent-encoded, so
+    `a/b` -> `a%2Fb.wav` and `a_b` -> `a_b.wav` never collide and no id gives a hidden
+    file; ids whose name would exceed `MAX_NAME` bytes keep a prefix plus "~" and 16 hex
+    digits of the id's sha256 ("~" never survives encoding, so such names cannot collide
+    with encoded ones). The manifest.csv written next to the files carries the true ids.
+    """
+    import hashlib
+
+    raw = item_id.encode("utf-8")
+    enc = "".join(chr(b) if chr(b) in SAFE and not (i == 0 and b == ord(".")) else f"%{b:02X}"
+                  for i, b in enumerate(raw))
+    if len(enc) + len(suffix) > MAX_NAME:
+        enc = enc[:MAX_NAME - len(suffix) - 17] + "~" + hashlib.sha256(raw).hexdigest()[:16]
+    return enc + suffix
+
+
 def _export(samples: dict[str, Any], dest: Path, shutil: Any) -> None:
+    """Copy each sample to `dest/<export_name(id)>` and write manifest.csv (id, path); names
+    equal up to case (case-insensitive file systems) get the id's hash appended."""
     import csv
+    import hashlib
 
     dest.mkdir(parents=True, exist_ok=True)
+    names = {i: export_name(i, Path(samples[i].path).suffix) for i in sorted(samples)}
+    folded: dict[str, int] = {}
+    for n in names.values():
+        folded[n.casefold()] = folded.get(n.casefold(), 0) + 1
     rows = []
-    for item_id in sorted(samples):
-        src = Path(samples[item_id].path)
-        name = item_id.replace("/", "_") + src.suffix          # <id>#r<k> kept: scoreable as a folder
-        shutil.copyfile(src, dest / name)
+    for item_id, name in names.items():
+        if folded[name.casefold()] > 1:
+            stem, suffix = name[: -len(Path(name).suffix) or None], Path(name).suffix
+            name = f"{stem[:MAX_NAME - len(suffix) - 17]}~{hashlib.sha256(item_id.encode()).hexdigest()[:16]}{suffix}"
+        shutil.copyfile(samples[item_id].path, dest / name)
         rows.append((item_id, name))
     with open(dest / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)

@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SabenchError
+from harness.validate import Field, check_field
 
 DEFAULT_JOB = "mini"
 JOB_KEYS = {"title", "compare_to", "skip_incapable", "runs"}
+JOB_FIELDS = {"title": Field("str", optional=True), "compare_to": Field("str", optional=True, nonempty=True),
+              "skip_incapable": Field("bool")}
 GROUP_KEYS = {"suites", "systems"}
 
 
@@ -102,14 +105,36 @@ def system_spec(entry: Any, where: str) -> str:
         return entry.strip()
     if isinstance(entry, dict) and set(entry) <= {"name", "params", "label"} and isinstance(entry.get("name"), str):
         params = entry.get("params") or {}
+        if not isinstance(params, dict):
+            raise SabenchError(where, f"system {entry['name']!r}: params {params!r} is not a mapping",
+                               "write params: {key: value}")
+        if "label" in entry:
+            check_field(entry["label"], Field("str", nonempty=True), f"system {entry['name']!r} label", where)
         bad = [k for k, v in params.items() if isinstance(v, (list, dict)) or any(c in str(v) for c in ",=:")]
         if bad:
             raise SabenchError(where, f"system {entry['name']!r}: parameter(s) {bad} are not plain scalars",
                                "use numbers, booleans or strings without ',', '=' or ':'")
-        text = ",".join(f"{k}={v}" for k, v in params.items())
+        text = ",".join(f"{k}={_scalar_text(v, k, entry['name'], where)}" for k, v in params.items())
         return entry["name"] + (f":{text}" if text else "")
     raise SabenchError(where, f"bad system entry {entry!r}",
                        "write \"name\", \"name:k=v\" or {name: .., params: {..}, label: ..}")
+
+
+def _scalar_text(value: Any, key: str, system: str, where: str) -> str:
+    """A job parameter written so that the CLI's YAML-scalar parsing reads back the same value
+    (a quoted "no" stays a string; 1e-05 gets a mantissa dot so YAML reads a float)."""
+    import yaml
+
+    text = str(value)
+    if isinstance(value, float) and "e" in text and "." not in text.split("e")[0]:
+        mantissa, _, exp = text.partition("e")
+        text = f"{mantissa}.0e{exp if exp.startswith(('-', '+')) else '+' + exp}"
+    if value is not None and yaml.safe_load(text) != value:
+        if isinstance(value, str) and "'" not in value:
+            return f"'{value}'"
+        raise SabenchError(where, f"system {system!r}: parameter {key} {value!r} cannot be passed on",
+                           "write it as a plain number, boolean or simple string")
+    return text
 
 
 def _suites(value: Any, where: str) -> tuple[str, ...]:
@@ -155,6 +180,21 @@ def load_job(name_or_path: str = DEFAULT_JOB) -> Job:
         labels = tuple(str(s["label"]) if isinstance(s, dict) and s.get("label") else None for s in g["systems"])
         groups.append(JobGroup(_suites(g["suites"], where),
                                tuple(system_spec(s, where) for s in g["systems"]), labels))
-    compare = data.get("compare_to")
-    return Job(path.stem, str(data.get("title") or path.stem), tuple(groups),
-               str(compare) if compare else None, bool(data.get("skip_incapable", False)))
+    v = {k: check_field(data[k], f, k, str(path)) for k, f in JOB_FIELDS.items() if k in data}
+    compare = v.get("compare_to")
+    if compare is not None:
+        _check_compare_to(compare, groups, str(path))
+    return Job(path.stem, v.get("title") or path.stem, tuple(groups), compare, v.get("skip_incapable", False))
+
+
+def _check_compare_to(compare: str, groups: list[JobGroup], where: str) -> None:
+    """`compare_to` must name a system of the job (its registry name or a row label)."""
+    import difflib
+
+    known = sorted({s.partition(":")[0].strip() for g in groups for s in g.systems}
+                   | {lab for g in groups for lab in g.labels if lab})
+    if compare not in known:
+        close = difflib.get_close_matches(compare, known, n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise SabenchError(where, f"compare_to {compare!r} is not a system or label of this job",
+                           f"{hint}use one of: {', '.join(known)}")

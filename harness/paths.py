@@ -100,12 +100,32 @@ def refuse_inside_package(root: Path, item: str) -> None:
                            "point it at a cache or run folder elsewhere (e.g. ~/.cache/sabench)")
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it where the OS allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: read by setting and restoring it at once
+    os.umask(mask)
+    return mask
+
+
+def default_file_mode() -> int:
+    """0o666 & ~umask: the mode `open(path, "w")` would give a new file (0644 under umask 022)."""
+    return 0o666 & ~current_umask()
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` to `path` atomically: temp file in the same folder, fsync, os.replace."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, default_file_mode())  # mkstemp makes 0600; a plain open() would honour the umask
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -120,4 +140,4 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 __all__ = ["cache_root", "weights_root", "shared_root", "data_root", "resolve_under", "refuse_inside_package",
-           "atomic_write_bytes", "REPO_ROOT"]
+           "atomic_write_bytes", "default_file_mode", "REPO_ROOT"]

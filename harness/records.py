@@ -6,7 +6,7 @@ SuiteSpec -> Prompt -> GenerationRequest / EditRequest -> System -> AudioSample
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
 import numpy as np
@@ -227,6 +227,11 @@ class MetricInfo:
     kind: str = "item"
     """"item" (mean of per-item scores, bootstrap CI) or "set" (one statistic per run)."""
     preset: str = "sabench"
+    """The metric-convention preset the run plan bound into this metric (`harness.metrics.presets`)."""
+    backbone_version: str | None = None
+    """The resolved backbone's `BackboneInfo.version` (None: no backbone, or a pre-plan result)."""
+    backbone_device: str | None = None
+    """Where the backbone ran (None: no backbone, or a pre-plan result)."""
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,68 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class RunPlan:
+    """A run's whole identity, fixed before any work (`harness.plan.build_plan`); `run_id` is its hash.
+
+    Stored with the run (without the per-sample list, whose hash `samples_sha256` it keeps), so a
+    report knows n, `--limit`, the backbones and everything else that produced the numbers."""
+
+    suite: str
+    suite_version: str
+    profile: str
+    task: str
+    preset: str
+    seed: int
+    replicates: int
+    limit: int | None
+    """`--limit` (first N prompts in loader order), None for the whole suite."""
+    n_prompts: int
+    """Prompts in the plan (after `limit`)."""
+    n_suite_prompts: int
+    """Prompts the suite's loader returned (before `limit`)."""
+    inputs: tuple[tuple[str, Any], ...]
+    """How prompts were loaded: loader, its arguments, duration override."""
+    system: SystemInfo
+    metrics: tuple[MetricInfo, ...]
+    """Final identities, backbones resolved and preset bound."""
+    backbones: tuple[BackboneInfo, ...]
+    samples_sha256: str
+    """sha256 of [[item id, request key], ...] in plan order."""
+    n_samples: int
+    samples: tuple[Any, ...] = field(default=(), compare=False, repr=False)
+    """The `harness.plan.PlannedSample`s (not stored; empty on a plan read back from the store)."""
+
+    @property
+    def n_items(self) -> int:
+        """Items the plan asks for: prompts x replicates (items whose input is missing included)."""
+        return self.n_prompts * self.replicates
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able identity (everything but the per-sample list)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples"}
+        d["system"] = asdict(self.system)
+        d["metrics"] = [asdict(m) for m in self.metrics]
+        d["backbones"] = [asdict(b) for b in self.backbones]
+        d["inputs"] = [[k, v] for k, v in self.inputs]
+        return d
+
+    @property
+    def run_id(self) -> str:
+        return sha256_json({"plan": self.to_dict(), "schema": SCHEMA_VERSION})[:20]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "RunPlan":
+        d = dict(d)
+        sysd = dict(d["system"])
+        sysd["parameters"] = tuple(tuple(p) for p in sysd.get("parameters", ()))
+        d["system"] = SystemInfo(**sysd)
+        d["metrics"] = tuple(MetricInfo(**m) for m in d["metrics"])
+        d["backbones"] = tuple(BackboneInfo(**{**b, "recipe": AudioRecipe(**b["recipe"])}) for b in d["backbones"])
+        d["inputs"] = tuple((k, v) for k, v in d["inputs"])
+        return cls(**d)
+
+
+@dataclass(frozen=True)
 class RunResult:
     """Everything a report needs about one (suite, system) run."""
 
@@ -270,6 +337,8 @@ class RunResult:
     failures: tuple[Failure, ...] = ()
     environment: tuple[tuple[str, Any], ...] = ()
     created: str = ""
+    plan: RunPlan | None = None
+    """The run plan (None only for results written before run plans existed, results schema 1)."""
 
     def aggregate(self, metric: str) -> Aggregate | None:
         for a in self.aggregates:
@@ -286,6 +355,6 @@ def freeze(m: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...]:
 __all__ = [
     "Prompt", "SystemInfo", "GenerationRequest", "EditRequest", "ReconstructRequest", "Audio",
     "AudioSample", "AudioRecipe", "BackboneInfo", "MetricInfo", "ItemScore", "Aggregate",
-    "Failure", "RunResult", "freeze",
+    "Failure", "RunPlan", "RunResult", "freeze",
 ]
 

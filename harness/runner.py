@@ -1,13 +1,14 @@
 """`run_suite`: the one linear pipeline from a suite spec to a stored `RunResult`.
 
-    prompts -> requests (seed = derive_seed(spec.seed, prompt.id, replicate))
+    the run plan (harness.plan: prompts, requests and keys, metrics with the preset bound in,
+        resolved backbones, final MetricInfos; its hash is the run id)
             -> artifact store lookup by request key -> generate / edit / reconstruct only
                what is missing, batch by batch, storing each sample at once
             -> EvalItems -> each metric's compute(ctx, items) (scores stored per metric)
             -> aggregates (mean + seeded bootstrap 95% CI, or the set metric's value)
             -> RunResult saved in the results store
 
-Resuming: the run id hashes everything that changes numbers, samples are addressed by
+Resuming: the run id is the plan's hash (everything that changes numbers), samples are addressed by
 request key and finished metrics are stored per run, so re-running a killed run redoes at
 most the batch and the metric that were in flight, and ends with the same numbers.
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 import platform
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -29,28 +30,16 @@ import numpy as np
 
 from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
-from harness.hashing import sha256_file
-from harness.item_ids import item_id as make_item_id
-from harness.metrics.base import EvalItem, Metric
+from harness.metrics.base import EvalItem
 from harness.progress import note, progress
+from harness.plan import PlannedSample, build_plan, plan_samples
+from harness.plan import load_prompts as _load_prompts
 from harness.referenced import reference_samples, serves_files
-from harness.records import (Audio, AudioSample, EditRequest, Failure, GenerationRequest,
-                             ItemScore, Prompt, ReconstructRequest, RunResult, freeze)
-from harness.results import ResultsStore, make_run_id
+from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
+from harness.results import ResultsStore
 from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
-from harness.seeding import derive_seed
 from harness.suite import SuiteSpec
 
-
-
-@dataclass(frozen=True)
-class Job:
-    """One sample to produce: the item it belongs to, its request and its cache key."""
-
-    item_id: str
-    prompt: Prompt
-    request: GenerationRequest | EditRequest | ReconstructRequest
-    key: str
 
 
 class Failures:
@@ -87,112 +76,68 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
 
     out = Path(out_dir or store_root or "sabench-out")
     results = results or ResultsStore(out / "results.sqlite")
-    prompts = load_prompts(spec, data_root, limit)
-    metrics = build_metrics(spec)
-    info = system.info
-    run_id = make_run_id(spec.name, spec.version, info, [m.info for m in metrics], spec.seed,
-                         spec.replicates, limit, spec.preset,
-                         inputs={"loader": spec.loader, "loader_args": list(spec.loader_args),
-                                 "duration": spec.duration, "task": spec.task,
-                                 **({"score_device": score_device} if score_device not in (None, "cpu") else {})})
-    results.begin_run(run_id, spec.name, spec.version, spec.profile, info, [m.info for m in metrics])
-    failures = Failures(keep_going)
-    try:
-        samples = produce_samples(spec, system, prompts, ArtifactStore(out / "artifacts"),
-                                  failures=failures, show=progress)
-        items = check_inputs(eval_items(spec, prompts, samples), failures)
-        results.put_samples(run_id, {it.item_id: (it.output, it.prompt.text) for it in items if it.output})
-        if context is None:
-            from harness.context import RunContext
-            from harness.metrics.presets import backbone_args
+    if context is None:
+        from harness.context import RunContext
+        from harness.metrics.presets import backbone_args
 
-            context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device)
+        context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device)
+    failures = Failures(keep_going)
+    plan, metrics = build_plan(spec, system, context, failures, data_root=data_root, limit=limit)
+    run_id = plan.run_id
+    results.begin_run(plan)
+    try:
+        samples = produce_samples(spec, system, plan.samples, ArtifactStore(out / "artifacts"),
+                                  failures=failures, show=progress)
+        items = check_inputs(eval_items(plan, samples), failures)
+        results.put_samples(run_id, {it.item_id: (it.output, it.prompt.text) for it in items if it.output})
         outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
     except BaseException:
         results.put_failures(run_id, failures.items)  # nothing computed is lost
         raise
     result = RunResult(
         run_id=run_id, suite=spec.name, suite_version=spec.version, profile=spec.profile,
-        system=info, metrics=tuple(m.info for m in metrics),
+        system=plan.system, metrics=plan.metrics,
         aggregates=tuple(aggregate(run_id, m, outputs[m.name], counts[m.name]) for m in metrics if m.name in outputs),
         items=tuple(sorted((ItemScore(i, name, v) for name, o in outputs.items() for i, v in o.per_item.items()),
                            key=lambda s: (s.metric, s.item_id))),
         failures=tuple(sorted(failures.items, key=lambda f: (f.stage, f.item_id))),
-        environment=environment(), created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        environment=environment(), created=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), plan=plan)
     results.save_run(result)
     return result
 
 
 def load_prompts(spec: SuiteSpec, data_root: str | Path | None, limit: int | None) -> list[Prompt]:
-    prompts = spec.prompts(data_root)
-    if limit is not None:
-        if limit < 1:
-            raise SabenchError(f"--limit {limit}", "must be at least 1", "pass a positive number")
-        prompts = prompts[:limit]
-    if not prompts:
-        raise SabenchError(f"suite {spec.name}", "the loader returned no prompts", "check --data / the data folder")
-    return prompts
-
-
-def build_metrics(spec: SuiteSpec) -> list[Metric]:
-    """Instantiate the suite's metrics from the `METRICS` registry (factories with args)."""
-    from harness.registry import METRICS, load_catalog
-
-    load_catalog()
-    metrics = [METRICS.get(m.name)(**dict(m.args)) for m in spec.metrics]
-    names = [m.name for m in metrics]
-    dup = sorted({n for n in names if names.count(n) > 1})
-    if dup:
-        raise SabenchError(f"suite {spec.name}", f"metric {dup[0]!r} listed twice", "list each metric once")
-    return metrics
+    """The suite's first `limit` prompts (see `harness.plan.load_prompts`)."""
+    return _load_prompts(spec, data_root, limit)[0]
 
 
 # ---------------------------------------------------------------------------- generation
 
-def make_jobs(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], failures: Failures) -> list[Job]:
-    """One job per (prompt, replicate); seeds derived from the suite seed, id and replicate."""
-    info = system.info
-    jobs = []
-    for p in prompts:
-        for r in range(spec.replicates):
-            item_id = make_item_id(p.id, r, spec.replicates)
-            seed = derive_seed(spec.seed, p.id, r)
-            if spec.task == "generate":
-                req: Any = GenerationRequest(p, seed, r)
-            else:
-                src = p.source if spec.task == "edit" else p.reference
-                role = "source" if spec.task == "edit" else "reference"
-                if not src or not Path(src).is_file():
-                    failures.add(item_id, "load", f"{role} audio {src!r} not found",
-                                 f"check the suite's data (prompt {p.id} needs its {role} file)")
-                    continue
-                sha = sha256_file(src)
-                req = EditRequest(p, sha, seed, replicate=r) if spec.task == "edit" \
-                    else ReconstructRequest(p, sha, seed, replicate=r)
-            jobs.append(Job(item_id, p, req, req.key(info)))
-    return jobs
-
-
-def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], store: Any, *,
-                    failures: Failures, show: bool = True,
+def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Sequence[PlannedSample],
+                    store: Any, *, failures: Failures, show: bool = True,
                     shard: tuple[int, int] | None = None) -> dict[str, AudioSample]:
-    """Samples for every item: from the store when present, else produced batch by batch.
+    """Samples for every planned item: from the store when present, else produced batch by batch.
+
+    `prompts` is either the plan's `PlannedSample`s or prompts (planned here, for `generate`).
     `shard=(k, n)` (1 <= k <= n): only items k-1, k-1+n, k-1+2n, ... of the item list (for
     spreading one suite over n processes that share the artifact store)."""
     if spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
         raise CapabilityError(system.name, f"cannot {spec.task} audio (capabilities: "
                               f"{', '.join(sorted(system.capabilities))}), which suite {spec.name} needs",
                               f"choose a system that can {spec.task}")
+    planned = [p for p in prompts if isinstance(p, PlannedSample)]
+    if len(planned) != len(prompts):
+        planned = plan_samples(spec, system, [p for p in prompts if isinstance(p, Prompt)], failures)
     check = getattr(system, "check_prompts", None)
-    problems: dict[str, str] = check(prompts, spec.replicates) if check else {}  # by item id
+    problems: dict[str, str] = check(list(dict.fromkeys(s.prompt for s in planned)), spec.replicates) if check else {}
     if problems and not failures.keep_going:
         ids = ", ".join(sorted(problems))
         raise SabenchError(system.name, f"{len(problems)} item(s) cannot be served: {ids}",
                            f"{next(iter(problems.values()))}; or rerun with --keep-going")
-    jobs, samples, todo = make_jobs(spec, system, prompts, failures), {}, []
+    samples, todo = {}, []
     if shard is not None:
-        jobs = jobs[shard[0] - 1::shard[1]]
-    for job in jobs:
+        planned = planned[shard[0] - 1::shard[1]]
+    for job in planned:
         if job.item_id in problems:
             failures.add(job.item_id, spec.task, problems[job.item_id])
         elif (hit := store.get_audio(job.key)) is not None:
@@ -207,15 +152,17 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt], sto
     system.load()
     size = min(system.batch_size, spec.batch_size or system.batch_size)
     batches = [todo[i:i + size] for i in range(0, len(todo), size)]
-    note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(jobs)} samples", show=show)
+    note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(planned)} samples", show=show)
     for batch in progress(batches, total=len(todo), desc=f"{spec.task} {system.name}", show=show, size=len):
         for job, audio, seconds in run_batch(system, spec.task, batch, failures):
             samples[job.item_id] = store.put_audio(job.key, audio, seconds=seconds)
     return samples
 
 
-def run_batch(system: Any, task: str, batch: list[Job], failures: Failures) -> list[tuple[Job, Audio, float]]:
-    """Call the system on one batch; with keep_going a failing batch is retried item by item."""
+def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
+    """Call the system on one batch. A failing batch is retried item by item (with or without
+    keep_going), so the failure is recorded against the item that failed, never the batch's
+    first item; without keep_going the first failing item then raises, by its own id."""
     t0 = time.perf_counter()
     try:
         outs = _call(system, task, batch)
@@ -223,7 +170,7 @@ def run_batch(system: Any, task: str, batch: list[Job], failures: Failures) -> l
             raise SabenchError(system.name, f"returned {len(outs)} outputs for {len(batch)} requests",
                                "return one Audio per request, in order")
     except Exception as exc:  # noqa: BLE001 -- recorded as a Failure, never dropped
-        if failures.keep_going and len(batch) > 1:
+        if len(batch) > 1:
             return [r for job in batch for r in run_batch(system, task, [job], failures)]
         failures.add(batch[0].item_id, task, describe(exc), "fix the system's output, or --keep-going")
         return []
@@ -239,7 +186,7 @@ def run_batch(system: Any, task: str, batch: list[Job], failures: Failures) -> l
     return good
 
 
-def _call(system: Any, task: str, batch: list[Job]) -> list[Audio]:
+def _call(system: Any, task: str, batch: list[PlannedSample]) -> list[Audio]:
     from harness import audio as audio_io
 
     requests = [j.request for j in batch]
@@ -266,16 +213,10 @@ def audio_problem(audio: Any) -> str:
     return ""
 
 
-def eval_items(spec: SuiteSpec, prompts: Sequence[Prompt], samples: dict[str, AudioSample]) -> list[EvalItem]:
-    """EvalItems for every item that has a sample, in prompt (then replicate) order."""
-    items = []
-    for p in prompts:
-        for r in range(spec.replicates):
-            item_id = make_item_id(p.id, r, spec.replicates)
-            if item_id in samples:
-                items.append(EvalItem(item_id, p, output=samples[item_id].path, reference=p.reference,
-                                      source=p.source))
-    return items
+def eval_items(plan: RunPlan, samples: dict[str, AudioSample]) -> list[EvalItem]:
+    """EvalItems for every planned item that has a sample, in plan (prompt, then replicate) order."""
+    return [EvalItem(s.item_id, s.prompt, output=samples[s.item_id].path, reference=s.prompt.reference,
+                     source=s.prompt.source) for s in plan.samples if s.item_id in samples]
 
 
 def check_inputs(items: Sequence[EvalItem], failures: Failures) -> list[EvalItem]:
@@ -320,5 +261,5 @@ def environment() -> tuple[tuple[str, Any], ...]:
                    "soundfile": version("soundfile")})
 
 
-__all__ = ["run_suite", "produce_samples", "make_jobs", "eval_items", "score_items", "aggregate",
-           "bootstrap_ci", "audio_problem", "environment", "Failures", "Job"]
+__all__ = ["run_suite", "produce_samples", "eval_items", "score_items", "aggregate",
+           "bootstrap_ci", "audio_problem", "environment", "Failures", "load_prompts"]

@@ -7,13 +7,13 @@ Used by `harness.runner.run_suite`; split out so each module holds one idea.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from typing import Any, Sequence
 
 import numpy as np
 
 from harness.errors import describe
 from harness.hashing import canonical_json, sha256_json
+from harness.isolation import FAILED_KEY, compute_isolated, replay_failures
 from harness.metrics.base import EvalItem, Metric, MetricOutput
 from harness.progress import progress
 from harness.records import Aggregate, freeze
@@ -41,14 +41,15 @@ def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem
             if it.item_id not in usable_ids:
                 missing = [r for r in metric.roles if not it.path(r)]
                 failures.add(it.item_id, f"metric:{name}", f"no {missing[0]} audio for this item")
-        items_hash = sha256_json({"items": [[it.item_id, it.output, it.reference, it.source] for it in usable],
-                                  "backbone": _backbone_identity(metric, ctx)})
+        # the run id (the plan's hash) already fixes the backbone; the hash pins the item set
+        items_hash = sha256_json({"items": [[it.item_id, it.output, it.reference, it.source] for it in usable]})
         cached = results.metric_output(run_id, name, items_hash)
         if cached is not None:
+            counts[name] -= replay_failures(name, cached[1], failures)  # items isolation dropped
             scores = results.item_scores(run_id, name)
             outputs[name] = MetricOutput({i: scores[i] for i in sorted(scores)}, cached[0], cached[1])
             continue
-        out = _compute(metric, ctx, usable, failures)
+        out, counts[name] = _compute(metric, ctx, usable, failures)
         if out is None:
             continue
         results.put_item_scores(run_id, name, out.per_item)
@@ -57,29 +58,22 @@ def score_items(run_id: str, metrics: Sequence[Metric], items: Sequence[EvalItem
     return outputs, counts
 
 
-def _backbone_identity(metric: Metric, ctx: Any) -> Any:
-    """The metric's backbone info (checkpoint sha, recipe ...), so a finished metric is reused
-    only with the same weights. Loads the backbone, which scoring would load anyway."""
-    name = metric.info.backbone
-    if not name:
-        return None
-    try:
-        return asdict(ctx.backbone(name).info)
-    except Exception:  # noqa: BLE001 -- unloadable: compute() will report it as a failure
-        return "unavailable"
-
-
-def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Any) -> MetricOutput | None:
-    """Run one metric; validate its output; failures recorded, never silently dropped."""
+def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Any) -> tuple[MetricOutput | None, int]:
+    """Run one metric; validate its output; failures recorded, never silently dropped.
+    An item whose clip fails alone fails alone (`harness.isolation`); returns the output
+    and the number of items it was computed over."""
     name, kind = metric.name, metric.info.kind
     if not items:
         failures.add("*", f"metric:{name}", "no items to score")
-        return None
+        return None, 0
     try:
-        out = metric.compute(ctx, items)
+        out, n = compute_isolated(metric, ctx, items, failures)
     except Exception as exc:  # noqa: BLE001 -- recorded as a Failure
+        if getattr(exc, "recorded_failure", False):
+            raise
         failures.add("*", f"metric:{name}", describe(exc), "fix the metric's input, or --keep-going")
-        return None
+        return None, 0
+    items = [it for it in items if it.item_id not in (out.extras or {}).get(FAILED_KEY, {})]
     ids = {it.item_id for it in items}
     per_item = {}
     for item_id in sorted(out.per_item):
@@ -96,9 +90,9 @@ def _compute(metric: Metric, ctx: Any, items: list[EvalItem], failures: Any) -> 
     value = None if out.value is None else float(out.value)
     if kind == "set" and (value is None or not math.isfinite(value)):
         failures.add("*", f"metric:{name}", f"set metric returned {value!r}")
-        return None
+        return None, 0
     extras = {str(k): _jsonable(v) for k, v in (out.extras or {}).items()}
-    return MetricOutput(per_item, value, extras)
+    return MetricOutput(per_item, value, extras), n
 
 
 def _jsonable(v: Any) -> Any:

@@ -21,18 +21,36 @@ Loading is strict: an unknown key is an error naming the key and the file, so a 
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.errors import ManifestError, SabenchError
 from harness.records import Prompt, freeze
+from harness.validate import Field, call_checked, check_field
 
 TASKS = ("generate", "edit", "reconstruct")
 PROFILES = ("mini", "real")
 _REQUIRED = ("name", "version", "task", "profile", "loader")
 _OPTIONAL = ("description", "loader_args", "metrics", "seed", "replicates", "duration",
              "batch_size", "reference", "preset")
+FIELDS = {
+    "name": Field("str", nonempty=True), "version": Field("version", nonempty=True),
+    "task": Field("str", choices=TASKS), "profile": Field("str", choices=PROFILES),
+    "loader": Field("str", nonempty=True), "description": Field("str", optional=True),
+    "seed": Field("int"), "replicates": Field("int", minimum=1), "batch_size": Field("int", minimum=1, optional=True),
+    "duration": Field("float", minimum=1e-6, optional=True), "reference": Field("str", optional=True),
+    "preset": Field("str", nonempty=True),
+}
+"""The type of every scalar key of a suite file (loader_args and metrics are checked apart)."""
+
+ALLOW_CODE_ENV = "SABENCH_ALLOW_CODE"
+"""Set to 1 (or pass --allow-code) to let suite files name loaders outside the project (docs/trust.md)."""
+LOADERS = {"prompt_file": "harness.suite:load_prompt_file"}
+"""Registered loader names -> "module:function" (a suite may write `loader: prompt_file`)."""
+TRUSTED_LOADER_PACKAGE = "suites."
+"""Loaders defined in modules of the project's own `suites` package are always allowed."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +93,9 @@ class SuiteSpec:
 
     def prompts(self, data_root: str | Path | None = None) -> list[Prompt]:
         """Call the loader and check ids: unique and non-empty (error names the duplicate)."""
-        fn = _import_target(self.loader, f"suite {self.name} loader")
-        prompts = list(fn(**dict(self.loader_args), data_root=data_root))
+        item = f"{self.source_file or 'suite ' + self.name} loader {self.loader!r}"
+        fn = resolve_loader(self.loader, item)
+        prompts = list(call_checked(fn, dict(self.loader_args), item, "'loader_args:'", {"data_root": data_root}))
         if self.duration is not None:
             prompts = [_with_duration(p, float(self.duration)) for p in prompts]
         check_prompt_ids(prompts, f"suite {self.name}")
@@ -130,82 +149,108 @@ def load_prompt_file(path: str, data_root: str | Path | None = None, duration: f
     return out
 
 
-def _import_target(target: str, item: str) -> Any:
+def allow_code(on: bool = True) -> None:
+    """The `--allow-code` trust decision: suite files may name any importable loader."""
+    if on:
+        os.environ[ALLOW_CODE_ENV] = "1"
+    else:
+        os.environ.pop(ALLOW_CODE_ENV, None)
+
+
+def code_allowed() -> bool:
+    return os.environ.get(ALLOW_CODE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
+def resolve_loader(target: str, item: str) -> Any:
+    """A suite's loader: a registered name, a function of the project's `suites` package (or
+    `harness.suite:load_prompt_file`), or, only with `--allow-code`, any "module:function"."""
+    target = LOADERS.get(target, target)
     if ":" not in target:
-        raise SabenchError(item, f"{target!r} is not 'module:function'", "write it as package.module:function")
+        raise SabenchError(item, f"{target!r} is neither a registered loader nor 'module:function'",
+                           f"use one of {sorted(LOADERS)} or suites.<package>.<module>:<function>")
     module, attr = target.split(":", 1)
+    own = target in LOADERS.values() or (module.startswith(TRUSTED_LOADER_PACKAGE) and not attr.startswith("_"))
+    if not own and not code_allowed():
+        raise SabenchError(item, "names code outside the project's suites package (suite files may only "
+                           "name registered loaders)", f"use a loader under suites.* or one of {sorted(LOADERS)}, "
+                           f"or pass --allow-code / {ALLOW_CODE_ENV}=1 if you trust this suite file (docs/trust.md)")
     try:
-        return getattr(importlib.import_module(module), attr)
+        fn = getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError) as exc:
         raise SabenchError(item, f"cannot import {target!r} ({exc})", "check the loader path") from exc
+    if own and not code_allowed() and (not callable(fn) or getattr(fn, "__module__", None) != module):
+        raise SabenchError(item, f"{target!r} is not a loader defined in {module}",
+                           "name a function defined in that module")
+    return fn
+
+
+def make_metric(spec: SuiteSpec, metric: MetricSpec) -> Any:
+    """The suite's metric built from the `METRICS` registry; an argument the factory does not
+    take (or a bad value it rejects with TypeError) is one line naming the suite and metric."""
+    from harness.registry import METRICS, load_catalog
+
+    load_catalog()
+    factory = METRICS.get(metric.name)
+    item = f"{spec.source_file or 'suite ' + spec.name} metric {metric.name!r}"
+    return call_checked(factory, dict(metric.args), item, "its 'args:'", constructor=True)
 
 
 def _parse_metrics(raw: Any, where: str) -> tuple[MetricSpec, ...]:
-    if raw is None:
-        return ()
-    if not isinstance(raw, list):
-        raise SabenchError(where, "'metrics' must be a list", "write metrics: [name, {name: x, args: {...}}]")
+    if not isinstance(raw, list) or not raw:
+        raise SabenchError(where, f"'metrics' must be a non-empty list, got {raw!r}",
+                           "write metrics: [name, {name: x, args: {...}}] (a suite without metrics scores nothing)")
     out = []
     for m in raw:
-        if isinstance(m, str):
+        if isinstance(m, str) and m.strip():
             out.append(MetricSpec(m))
         elif isinstance(m, dict):
             unknown = set(m) - {"name", "args"}
             if unknown or "name" not in m:
-                bad = ", ".join(sorted(unknown)) or "missing 'name'"
+                bad = ", ".join(sorted(map(str, unknown))) or "missing 'name'"
                 raise SabenchError(where, f"bad metric entry {m!r} ({bad})", "use {name: ..., args: {...}}")
-            args = m.get("args") or {}
-            if not isinstance(args, dict):
-                raise SabenchError(where, f"metric {m['name']!r}: 'args' must be a mapping", "write args: {k: v}")
-            out.append(MetricSpec(str(m["name"]), freeze(args)))
+            name = check_field(m["name"], Field("str", nonempty=True), "metrics name", where)
+            args = _mapping(m.get("args"), f"metric {name!r} args", where)
+            out.append(MetricSpec(name, freeze(args)))
         else:
             raise SabenchError(where, f"bad metric entry {m!r}", "use a name or {name: ..., args: {...}}")
     return tuple(out)
 
 
+def _mapping(raw: Any, key: str, where: str) -> dict[str, Any]:
+    """None -> {}; otherwise a mapping with string keys (an argument name is never a number)."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SabenchError(where, f"{key} {raw!r} is not a mapping", f"write {key.split()[-1]}: {{k: v}}")
+    bad = [k for k in raw if not isinstance(k, str) or not k]
+    if bad:
+        raise SabenchError(where, f"{key}: key {bad[0]!r} is not a name", "use identifier keys")
+    return dict(raw)
+
+
 def spec_from_dict(data: dict[str, Any], where: str = "<suite>") -> SuiteSpec:
-    """Validate a parsed YAML mapping and build a `SuiteSpec` (strict about keys and values)."""
+    """Validate a parsed YAML mapping and build a `SuiteSpec` (strict about keys, types, values)."""
     if not isinstance(data, dict):
         raise SabenchError(where, "a suite file must be a YAML mapping", "see docs/architecture.md")
-    unknown = sorted(set(data) - set(_REQUIRED) - set(_OPTIONAL))
+    unknown = sorted(map(str, set(data) - set(_REQUIRED) - set(_OPTIONAL)))
     if unknown:
         raise SabenchError(where, f"unknown key {unknown[0]!r}",
                            f"remove it or use one of: {', '.join(_REQUIRED + _OPTIONAL)}")
     missing = [k for k in _REQUIRED if k not in data]
     if missing:
         raise SabenchError(where, f"missing key {missing[0]!r}", f"add '{missing[0]}:' to the suite file")
-    if data["task"] not in TASKS:
-        raise SabenchError(where, f"task {data['task']!r} is not one of {TASKS}", "fix 'task:'")
-    if data["profile"] not in PROFILES:
-        raise SabenchError(where, f"profile {data['profile']!r} is not one of {PROFILES}", "fix 'profile:'")
-    loader_args = data.get("loader_args") or {}
-    if not isinstance(loader_args, dict):
-        raise SabenchError(where, "'loader_args' must be a mapping", "write loader_args: {k: v}")
-    replicates = _int(data.get("replicates", 1), "replicates", where, minimum=1)
-    batch_size = data.get("batch_size")
-    duration = data.get("duration")
-    if duration is not None and (not isinstance(duration, (int, float)) or duration <= 0):
-        raise SabenchError(where, f"duration {duration!r} must be a positive number of seconds", "fix 'duration:'")
-    preset = str(data.get("preset", "sabench"))
+    v = {k: check_field(data[k], f, k, where) for k, f in FIELDS.items() if k in data}
+    preset = v.get("preset") or "sabench"
     from harness.metrics.presets import PRESETS
 
     if preset not in PRESETS:
         raise SabenchError(where, f"unknown preset {preset!r}", f"use one of: {', '.join(sorted(PRESETS))}")
     return SuiteSpec(
-        name=str(data["name"]), version=str(data["version"]), task=data["task"],
-        profile=data["profile"], loader=str(data["loader"]), loader_args=freeze(loader_args),
-        metrics=_parse_metrics(data.get("metrics"), where), seed=_int(data.get("seed", 0), "seed", where),
-        replicates=replicates, duration=None if duration is None else float(duration),
-        batch_size=None if batch_size is None else _int(batch_size, "batch_size", where, minimum=1),
-        description=str(data.get("description") or ""), reference=data.get("reference"),
-        preset=preset, source_file=where)
-
-
-def _int(value: Any, key: str, where: str, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or (minimum is not None and value < minimum):
-        bound = f" >= {minimum}" if minimum is not None else ""
-        raise SabenchError(where, f"{key} {value!r} must be an integer{bound}", f"fix '{key}:'")
-    return value
+        name=v["name"], version=v["version"], task=v["task"], profile=v["profile"], loader=v["loader"],
+        loader_args=freeze(_mapping(data.get("loader_args"), "loader_args", where)),
+        metrics=_parse_metrics(data.get("metrics"), where), seed=v.get("seed", 0),
+        replicates=v.get("replicates", 1), duration=v.get("duration"), batch_size=v.get("batch_size"),
+        description=v.get("description") or "", reference=v.get("reference"), preset=preset, source_file=where)
 
 
 def load_suite(name_or_path: str | Path) -> SuiteSpec:
@@ -236,4 +281,4 @@ def _suite_path(name_or_path: str | Path) -> Path:
     return Path(entry) if not isinstance(entry, SuiteSpec) else Path(entry.source_file)
 
 
-__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]
+__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "make_metric", "resolve_loader", "allow_code", "code_allowed", "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]

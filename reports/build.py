@@ -187,7 +187,7 @@ def folder_audio(folders: Mapping[str, str | Path]) -> AudioFor:
 
 
 def _md(title: str, tables: Sequence[Table], ci: str | None) -> str:
-    return f"# {title}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
+    return f"# {render.md_text(title)}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
 
 
 def _long_csv(tables: Sequence[Table]) -> str:
@@ -200,8 +200,9 @@ def _long_csv(tables: Sequence[Table]) -> str:
             for c, x in zip(t.columns, row.cells):
                 nums = [("" if v is None else repr(float(v))) for v in (x.value, x.ci_low, x.ci_high)]
                 if x.value is None and x.text is not None:
-                    nums[0] = x.text
-                w.writerow([t.name, t.profile, t.suite, row.label, c.key, *nums, note])
+                    nums[0] = render.csv_text_cell(x.text)
+                w.writerow([render.csv_text_cell(v) for v in (t.name, t.profile, t.suite, row.label, c.key)]
+                           + [*nums, render.csv_text_cell(note)])
     return buf.getvalue()
 
 

@@ -4,11 +4,17 @@ Conventions: ↑/↓ after each column label from the metric's direction; "—" 
 value; signed columns show "+"; optional CIs as `value ± half-width` (`ci="pm"`) or
 `value [lo, hi]` (`ci="interval"`). LaTeX bolds the best value of each directional column
 (ties at the shown precision are all bold). Every rendering names the profile.
+
+Text that comes from users (prompts, labels, suite and metric names, footnotes) is escaped
+for each format: Markdown HTML-escapes `<`, `>`, `&` and escapes `|` (a `<script>` label must
+not become live HTML in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
+`@`, tab or CR with a single quote (OWASP CSV injection; numbers are written unprefixed).
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -66,21 +72,35 @@ def best_rows(table: Table, j: int) -> set[int]:
 
 
 def markdown(table: Table, ci: str | None = None) -> str:
-    head = [table.row_header] + [c.label + arrow(c) for c in table.columns]
-    lines = [f"### {table.title}", "", profile_line(table), "",
+    head = [md_text(table.row_header)] + [md_text(c.label) + arrow(c) for c in table.columns]
+    lines = [f"### {md_text(table.title)}", "", md_text(profile_line(table)), "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in table.rows:
         label = row.label + "".join(f" [{n}]" for n in row.notes)
-        cells = [fmt_cell(c, x, ci) for c, x in zip(table.columns, row.cells)]
-        lines.append("| " + " | ".join([_md_escape(label)] + cells) + " |")
+        cells = [md_text(fmt_cell(c, x, ci)) for c, x in zip(table.columns, row.cells)]
+        lines.append("| " + " | ".join([md_text(label)] + cells) + " |")
     if table.footnotes:
         lines.append("")
-        lines += [f"[{i}] {_md_escape(t)}" for i, t in enumerate(table.footnotes, 1)]
+        lines += [f"[{i}] {md_text(t)}" for i, t in enumerate(table.footnotes, 1)]
     return "\n".join(lines) + "\n"
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def md_text(text: str) -> str:
+    """User text made inert in Markdown: HTML-escaped (<, >, &), pipes escaped, one line."""
+    one_line = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
+    return html.escape(one_line, quote=False).replace("|", "\\|")
+
+
+CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+"""First characters a spreadsheet reads as a formula (OWASP CSV injection)."""
+
+
+def csv_text_cell(value: object) -> str:
+    """A user text cell for CSV: prefixed with ' when a spreadsheet would evaluate it."""
+    text = "" if value is None else str(value)
+    if text.startswith(CSV_TRIGGERS):
+        text = "'" + text
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR is not quoted by csv (lineterminator \n)
 
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -121,19 +141,20 @@ def latex(table: Table, ci: str | None = None) -> str:
 def csv_text(table: Table) -> str:
     """Wide CSV: one row per table row; value (+ CI bounds when any) per metric key."""
     with_ci = any(x.ci_low is not None for r in table.rows for x in r.cells)
-    header = ["profile", "suite", table.row_header]
+    header = ["profile", "suite", csv_text_cell(table.row_header)]
     for c in table.columns:
-        header += [c.key] + ([f"{c.key}_ci_low", f"{c.key}_ci_high"] if with_ci else [])
+        key = csv_text_cell(c.key)
+        header += [key] + ([f"{key}_ci_low", f"{key}_ci_high"] if with_ci else [])
     header.append("notes")
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     for row in table.rows:
-        out = [table.profile, table.suite, row.label]
+        out = [csv_text_cell(table.profile), csv_text_cell(table.suite), csv_text_cell(row.label)]
         for x in row.cells:
-            shown = x.text if x.value is None and x.text is not None else _num(x.value)
+            shown = csv_text_cell(x.text) if x.value is None and x.text is not None else _num(x.value)
             out += [shown] + ([_num(x.ci_low), _num(x.ci_high)] if with_ci else [])
-        out.append("; ".join(table.footnotes[n - 1] for n in row.notes))
+        out.append(csv_text_cell("; ".join(table.footnotes[n - 1] for n in row.notes)))
         w.writerow(out)
     return buf.getvalue()
 

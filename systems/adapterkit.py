@@ -25,6 +25,7 @@ from harness.errors import AudioError, SabenchError, WeightsError
 from harness.hashing import sha256_file, sha256_json
 from harness.paths import weights_root
 from harness.records import Audio
+from harness.validate import Field, check_params
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -46,6 +47,26 @@ def require_file(rel: str, system: str, published: str, override: str | None = N
     return path
 
 
+PARAM_FIELDS = {"weights": Field("str", optional=True, nonempty=True), "tiny_seed": Field("int"),
+                "device": Field("str", nonempty=True), "edit_n_max": Field("int", minimum=0),
+                "edit_n_min": Field("int", minimum=0), "edit_n_avg": Field("int", minimum=1)}
+"""Parameter types that do not follow from a default's type (others do: `field_for_default`)."""
+
+
+def typed_params(system: str, params: Mapping[str, object], defaults: Mapping[str, object],
+                 fields: Mapping[str, Field] | None = None) -> dict[str, object]:
+    """Type-check a system's parameters (strictly: `steps=0`, `cfg=high`, `d=1.5` are refused
+    with one line naming the parameter) and the FlowEdit step bounds; returns `params` checked."""
+    out = check_params(system, params, defaults, {**PARAM_FIELDS, **(fields or {})})
+    merged = {**defaults, **out}
+    if "edit_steps" in merged:
+        lo, hi, n = merged.get("edit_n_min", 0), merged.get("edit_n_max", 0), merged["edit_steps"]
+        if not 0 <= lo <= hi <= n:
+            raise SabenchError(f"system {system}", f"edit_n_min {lo} <= edit_n_max {hi} <= edit_steps {n} "
+                               "does not hold", "pick FlowEdit bounds with 0 <= n_min <= n_max <= steps")
+    return out
+
+
 def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[str, object],
                    extra: Sequence[str] = ("weights", "tiny_seed"),
                    variants: Sequence[str] = ("published", "tiny")) -> dict[str, object]:
@@ -54,7 +75,7 @@ def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[
     unknown = set(params) - set(defaults) - set(extra)
     if unknown:
         raise SabenchError(system, f"unknown parameters {sorted(unknown)}", f"use some of {sorted(defaults)}")
-    merged = {**defaults, **params}
+    merged = {**defaults, **typed_params(system, params, defaults)}
     if merged.get("variant") not in variants:
         raise SabenchError(system, f"unknown variant {merged.get('variant')!r}",
                            "use 'published' (real weights) or 'tiny' (random, tests)")

@@ -34,6 +34,6 @@ class BaseModelSystem(_FlowSystem):
 
             raise WeightsError(str(root), f"checkpoint is a {model.cfg.stage!r} stage, not 'base'",
                                "point base-model at a checkpoint trained with --stage base")
-        self._enc = self._encoders(conf)
+        self._enc = self._encoders(conf, root)
         self._sha = sha256_json([checkpoint.checkpoint_sha256(root), self._enc.sha256])
         self._pipe = BaseModelPipeline(model, self._enc, self._icfg(), self.params["device"])

@@ -1,6 +1,7 @@
 """`precomputed`: a "system" that serves pre-generated files -- how leaderboards are fed.
 
     sabench score --suite audiocaps --path outputs/tangoflux/        # folder: id = file stem
+                                                                     # (or its manifest.csv)
     sabench score --suite audiocaps --path outputs/tangoflux.csv     # manifest: id,path
 
 Files are matched to prompts strictly by id (`harness.manifest.match_ids`), never by
@@ -33,6 +34,9 @@ from harness.item_ids import item_id, replicate_id, split_item_id
 from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo, freeze
 from harness.system import System
 
+EXPORT_MANIFEST = "manifest.csv"
+"""A folder holding this file (as `sabench generate --to` writes it) is read through it: its
+`id` column is the true item id of each file (file names are encoded, `export_name`)."""
 _SHOW = 20
 """How many extra ids a warning names before summarising."""
 
@@ -65,7 +69,12 @@ class PrecomputedSystem(System):
         if self._files is None:
             from harness.manifest import read_manifest
 
-            self._files = read_manifest(self.path, self.data_root)
+            listed = self.path / EXPORT_MANIFEST
+            if self.path.is_dir() and listed.is_file():    # a `generate --to` folder: true ids
+                self._files = read_manifest(listed, self.data_root or self.path)
+                _warn_unlisted(self.path, self._files.values())
+            else:
+                self._files = read_manifest(self.path, self.data_root)
         return self._files
 
     @property
@@ -117,6 +126,20 @@ class PrecomputedSystem(System):
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
         return [self._serve(r) for r in requests]
+
+
+def _warn_unlisted(folder: Path, listed) -> None:
+    """Audio files in a manifest folder that the manifest does not name are not scored."""
+    from harness.manifest import AUDIO_SUFFIXES
+
+    names = {Path(p).resolve() for p in listed}
+    extra = sorted(p.name for p in folder.iterdir()
+                   if p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith(".") and p.resolve() not in names)
+    if extra:
+        shown = ", ".join(extra[:_SHOW]) + (f", ... ({len(extra) - _SHOW} more)" if len(extra) > _SHOW else "")
+        warnings.warn(f"{folder}: {len(extra)} audio file(s) not listed in {EXPORT_MANIFEST} are ignored: {shown}",
+                      stacklevel=3)
+
 
 
 __all__ = ["PrecomputedSystem"]

@@ -41,10 +41,17 @@ class _SignalSystem(System):
 
             raise SabenchError(f"system {self.name}", f"unknown parameter {sorted(unknown)[0]!r}",
                                f"use: {', '.join(sorted(self._defaults))}, sleep, batch_size")
-        super().__init__(**{**self._defaults, **params})
-        self.sleep = float(sleep)
+        from harness.validate import Field, check_params
+
+        fields = {"sample_rate": Field("int", minimum=1), "channels": Field("int", minimum=1),
+                  "amplitude": Field("float", minimum=0.0), "sleep": Field("float", minimum=0.0),
+                  "batch_size": Field("int", minimum=1, optional=True)}
+        checked = check_params(f"{self.name}", {**params, "sleep": sleep, "batch_size": batch_size},
+                               self._defaults, fields)
+        super().__init__(**{**self._defaults, **{k: checked[k] for k in params}})
+        self.sleep = float(checked["sleep"])
         if batch_size is not None:
-            self.batch_size = int(batch_size)
+            self.batch_size = checked["batch_size"]
 
     @property
     def info(self) -> SystemInfo:

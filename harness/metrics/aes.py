@@ -38,7 +38,6 @@ class AestheticsMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "item", self.preset, meta)
         pairs = require_paths(items, ("output",), self.name)
         paths = [p for _, (p,) in pairs]
         values: list[float | None] = [None] * len(paths)

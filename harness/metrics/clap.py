@@ -51,7 +51,6 @@ class ClapMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "item", self.preset, meta)
         pairs = require_paths(items, self.roles, self.name)
         by_id = {it.item_id: it for it in items}
         ids = [i for i, _ in pairs]

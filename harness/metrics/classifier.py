@@ -28,6 +28,8 @@ class InceptionScoreMetric(Metric):
                  preset: str, expected_recipe=None):
         self.backbone, self.output, self.splits, self.seed = backbone, output, splits, seed
         self.preset, self.expected_recipe = preset, expected_recipe
+        self.min_items = splits
+        """The plan refuses fewer items than splits (checked before any work, not after it)."""
         self._info = metric_info(name, True, backbone, "set", preset)
 
     @property
@@ -36,7 +38,6 @@ class InceptionScoreMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "set", self.preset, meta)
         pairs = require_paths(items, ("output",), self.name)
         logits = per_clip_vectors(ctx, self.backbone, [p for _, (p,) in pairs], self.output)  # (N, C)
         mean, std = inception_score(logits, self.splits, self.seed)
@@ -64,7 +65,6 @@ class KLMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, False, self.backbone, "item", self.preset, meta)
         pairs = require_paths(items, ("output", "reference"), self.name)
         ids = [i for i, _ in pairs]
         gen = per_clip_vectors(ctx, self.backbone, [o for _, (o, _r) in pairs], self.output)  # (N, C)

@@ -67,7 +67,6 @@ class FrechetMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, False, self.backbone, "set", self.preset, meta)
         outs = [p for _, (p,) in require_paths(items, ("output",), self.name)]
         gen = embedding_stats(ctx, self.backbone, outs, self.output, self.pool_frames)
         ref = self._reference(ctx, items, meta)

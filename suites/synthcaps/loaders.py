@@ -1,8 +1,12 @@
 """Suite loaders: SynthCaps rows as `harness.records.Prompt`s with audio written to the cache.
 
 Audio goes to `cache_root()/synthcaps/<corpus id>/<split>/<clip id>.wav` (float32 WAV,
-16 kHz mono, written atomically by `harness.audio.write`; an existing file is reused since
-rendering is deterministic from the corpus id). Every prompt carries tags:
+16 kHz mono, written atomically by `harness.audio.write`). Next to each clip,
+`<clip id>.wav.sha256.json` records the file's sha256 and the hash of the scene it renders,
+written after the clip. A cached clip is reused only when both match (the file is hashed on
+every reuse); otherwise -- replaced, edited, truncated, or a sidecar missing after a killed
+write -- it is re-rendered (rendering is deterministic) with a warning naming the file, so a
+swapped reference can never move FD/KL silently. Every prompt carries tags:
 
 - "split", "events" (sources in caption order), "order" (foreground sources by onset),
   "scene" (the scene as JSON: `Scene.from_json`), "paraphrases";
@@ -32,12 +36,56 @@ def corpus_dir(config: CorpusConfig, cache_dir: str | Path | None = None) -> Pat
 
 
 def _write(path: Path, scene: Scene) -> str:
-    if not path.exists():
-        from harness import audio as haudio
-        path.parent.mkdir(parents=True, exist_ok=True)
-        wave = render(scene).audio                                 # (T,) @ 16 kHz
-        haudio.write(path, Audio(np.asarray(wave, np.float32)[None, :], SR))
+    """The clip of `scene` at `path`: reused when its sha256 sidecar matches, else rendered."""
+    import json
+    import warnings
+
+    from harness.hashing import sha256_file
+    from harness.paths import atomic_write_bytes
+
+    side = path.with_name(path.name + ".sha256.json")
+    want = scene_digest(scene)
+    if path.exists():
+        problem = _cache_problem(path, side, want)
+        if not problem:
+            return str(path)
+        warnings.warn(f"{path}: cached SynthCaps clip {problem}; re-rendering it", stacklevel=2)
+    from harness import audio as haudio
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wave = render(scene).audio                                     # (T,) @ 16 kHz
+    haudio.write(path, Audio(np.asarray(wave, np.float32)[None, :], SR))
+    doc = {"sha256": sha256_file(path), "scene": want}
+    atomic_write_bytes(side, (json.dumps(doc, sort_keys=True) + "\n").encode())
     return str(path)
+
+
+def scene_digest(scene: Scene) -> str:
+    """What a cached clip must have been rendered from (scene + corpus generator version)."""
+    from harness.hashing import sha256_json
+    from suites.synthcaps.corpus import SCHEMA
+
+    return sha256_json({"scene": scene.to_json(), "schema": SCHEMA})
+
+
+def _cache_problem(path: Path, side: Path, want: str) -> str:
+    """Why the cached clip at `path` cannot be reused ("" when it can)."""
+    import json
+
+    from harness.hashing import sha256_file
+
+    try:
+        doc = json.loads(side.read_text())
+        stored, scene = str(doc["sha256"]), str(doc["scene"])
+    except FileNotFoundError:
+        return "has no sha256 record (written by an older version, or the write was interrupted)"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "has an unreadable sha256 record"
+    if scene != want:
+        return "was rendered from a different scene"
+    got = sha256_file(path)
+    if got != stored:
+        return f"does not match its sha256 record ({got[:12]} != {stored[:12]}: replaced or corrupted)"
+    return ""
 
 
 def _scene_tags(scene: Scene) -> dict:

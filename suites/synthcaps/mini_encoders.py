@@ -12,7 +12,8 @@ All audio is 16 kHz mono; one frame = 640 samples, so semantic frames and latent
 25 fps grid the synthesizer needs. Checkpoints name the bundle as
 `suites.synthcaps.mini_encoders:mini_encoders` (`Encoders.spec`); its `sha256` combines the
 three backbones' manifest-verified weight hashes, so retrained backbones change every mini
-system's fingerprint. Weights come from `harness.backbones.mini.checkpoints.checkpoint_dir()`
+system's fingerprint (with the `mini_clap` backbone version: version 2 runs the text GRU
+packed, so token states no longer depend on the batch's longest caption). Weights come from `harness.backbones.mini.checkpoints.checkpoint_dir()`
 (`$SABENCH_MINI_CHECKPOINTS` overrides); the `root` argument (a real weights folder) is unused.
 """
 
@@ -46,11 +47,9 @@ class MiniTextEncoder(TextEncoder):
         from suites.synthcaps.training import encode_texts
 
         ids = encode_texts([str(t) for t in texts])          # (B, L) int64, 0 = pad
-        text = self.bb.model.text
         with torch.no_grad():
-            h, _ = text.gru(text.emb(ids))                  # (B, L, 192)
+            h, _, mask = self.bb.model.text.states(ids)     # (B, L, 192) packed GRU, (B, L) bool
             glob = self.bb.model.embed_text(ids)            # (B, 128) unit norm
-        mask = ids > 0                                      # (B, L) bool
         return TextFeatures(h.float() * mask[..., None], mask, glob.float())
 
 
@@ -99,7 +98,7 @@ def mini_encoders(_root: str | None = None) -> Encoders:
     from harness.backbones.mini.backbones import MiniVAE as VAEBackbone
 
     text, sem, vae = MiniTextEncoder(MiniClap()), MiniSemanticEncoder(MiniSemantic()), MiniVAE(VAEBackbone())
-    sha = sha256_json({"mini_clap": text.bb.info.checkpoint_sha256,
+    sha = sha256_json({"mini_clap": text.bb.info.checkpoint_sha256, "mini_clap_version": text.bb.info.version,
                        "mini_semantic": sem.bb.info.checkpoint_sha256,
                        "mini_vae": vae.bb.info.checkpoint_sha256})
     return Encoders(text, sem, vae, spec=SPEC, sha256=sha)

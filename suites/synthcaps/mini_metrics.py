@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
 from harness.metrics.common import backbone_meta, iter_blocks, metric_info, require_paths
-from harness.records import MetricInfo
+from harness.records import AudioRecipe, MetricInfo
 from suites.synthcaps import metrics as N
 
 
@@ -30,11 +30,12 @@ def _blocks(ctx: MetricContext, backbone: str, paths: list[str], key: str) -> li
 
 class EventPresence(Metric):
     def __init__(self, name: str, mode: str = "exact", backbone: str = "mini_semantic",
-                 threshold: float = 0.5, min_frames: int = 2):
+                 threshold: float = 0.5, min_frames: int = 2, preset: str = "sabench"):
         if mode not in ("exact", "jaccard"):
             raise ValueError("mode must be 'exact' or 'jaccard'")
         self.mode, self.backbone, self.threshold, self.min_frames = mode, backbone, threshold, min_frames
-        self._info = metric_info(name, True, backbone, "item", "sabench")
+        # no preset names a convention of the mini metrics: the suite's preset is only recorded
+        self._info = metric_info(name, True, backbone, "item", preset)
 
     @property
     def info(self) -> MetricInfo:
@@ -42,7 +43,6 @@ class EventPresence(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "item", "sabench", meta)
         pairs = require_paths(items, ("output",), self.name)
         by_id = {it.item_id: it for it in items}
         logits = _blocks(ctx, self.backbone, [p[0] for _, p in pairs], "frame_logits")
@@ -57,12 +57,11 @@ class EventPresence(Metric):
 
 class EventOrder(EventPresence):
     def __init__(self, name: str, backbone: str = "mini_semantic", threshold: float = 0.5,
-                 min_frames: int = 2):
-        super().__init__(name, "exact", backbone, threshold, min_frames)
+                 min_frames: int = 2, preset: str = "sabench"):
+        super().__init__(name, "exact", backbone, threshold, min_frames, preset)
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "item", "sabench", meta)
         pairs = [(i, p) for i, p in require_paths(items, ("output",), self.name)]
         by_id = {it.item_id: it for it in items}
         pairs = [(i, p) for i, p in pairs if len(by_id[i].prompt.tag("order", ())) >= 2]
@@ -80,12 +79,17 @@ class EventOrder(EventPresence):
 class EditDistance(Metric):
     roles = ("output", "reference")
 
-    def __init__(self, name: str, mode: str = "mel"):
+    MEL_RECIPE = AudioRecipe(sample_rate=16000, mono="mean", length="full")
+    """How the mel mode shapes both clips (no backbone: the recipe id is the metric's identity)."""
+
+    def __init__(self, name: str, mode: str = "mel", preset: str = "sabench"):
         if mode not in ("mel", "latent"):
             raise ValueError("mode must be 'mel' or 'latent'")
         self.mode = mode
         self.backbone = "mini_vae" if mode == "latent" else None
-        self._info = metric_info(name, False, self.backbone, "item", "sabench")
+        self._info = metric_info(name, False, self.backbone, "item", preset)
+        if mode == "mel":
+            self._info = MetricInfo(name, False, None, None, self.MEL_RECIPE.id(), kind="item", preset=preset)
 
     @property
     def info(self) -> MetricInfo:
@@ -95,15 +99,11 @@ class EditDistance(Metric):
         pairs = require_paths(items, self.roles, self.name)
         if self.mode == "latent":
             meta = backbone_meta(ctx, "mini_vae")
-            self._info = metric_info(self.name, False, "mini_vae", "item", "sabench", meta)
             paths = [p for _, ps in pairs for p in ps]
             lat = _blocks(ctx, "mini_vae", paths, "latents")
             per = {i: N.latent_l2(lat[2 * k], lat[2 * k + 1]) for k, (i, _) in enumerate(pairs)}
             return MetricOutput(per_item=per, extras={"backbone": meta})
-        from harness.records import AudioRecipe
-
-        recipe = AudioRecipe(sample_rate=16000, mono="mean", length="full")
-        self._info = MetricInfo(self.name, False, None, None, recipe.id(), kind="item")
+        recipe = self.MEL_RECIPE
         per = {i: N.logmel_l1(ctx.load_audio(o, recipe), ctx.load_audio(r, recipe))
                for i, (o, r) in pairs}
         return MetricOutput(per_item=per, extras={"recipe": recipe.id()})
@@ -121,9 +121,9 @@ def make_event_order(name: str = "synthcaps_event_order", **kw) -> EventOrder:
     return EventOrder(name, **kw)
 
 
-def make_edit_mel_l1(name: str = "synthcaps_edit_mel_l1") -> EditDistance:
-    return EditDistance(name, "mel")
+def make_edit_mel_l1(name: str = "synthcaps_edit_mel_l1", preset: str = "sabench") -> EditDistance:
+    return EditDistance(name, "mel", preset)
 
 
-def make_edit_latent_l2(name: str = "synthcaps_edit_latent_l2") -> EditDistance:
-    return EditDistance(name, "latent")
+def make_edit_latent_l2(name: str = "synthcaps_edit_latent_l2", preset: str = "sabench") -> EditDistance:
+    return EditDistance(name, "latent", preset)

@@ -17,9 +17,10 @@ from harness.records import MetricInfo
 class QualityMetric(Metric):
     roles = ("output",)
 
-    def __init__(self, name: str = "synthcaps_quality", backbone: str = "mini_quality", output: str = "quality"):
+    def __init__(self, name: str = "synthcaps_quality", backbone: str = "mini_quality", output: str = "quality",
+                 preset: str = "sabench"):
         self.backbone, self.output = backbone, output
-        self._info = metric_info(name, True, backbone, "item", "sabench")
+        self._info = metric_info(name, True, backbone, "item", preset)  # no preset convention: recorded only
 
     @property
     def info(self) -> MetricInfo:
@@ -27,7 +28,6 @@ class QualityMetric(Metric):
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
-        self._info = metric_info(self.name, True, self.backbone, "item", "sabench", meta)
         pairs = require_paths(items, self.roles, self.name)
         values: list[float | None] = [None] * len(pairs)
         for indices, outputs in ctx.embed_audio(self.backbone, [p for _, (p,) in pairs]):

@@ -26,13 +26,18 @@ from harness.hashing import sha256_json
 from harness.paths import REPO_ROOT, weights_root
 from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.system import System
+from harness.validate import Field
 from systems.flowedit import FlowEditConfig
 from systems.semanticaudio import checkpoint
 from systems.semanticaudio.encoders import Encoders, load_encoders
+from systems.semanticaudio.heads import VARIANTS
 from systems.semanticaudio.pipeline import InferenceConfig, SemanticAudioPipeline
 
 REAL_ENCODERS = "systems.semanticaudio.real_encoders:real_encoders"
 MINI_ROOT = REPO_ROOT / "suites" / "synthcaps" / "checkpoints" / "systems"
+PARAM_FIELDS = {"profile": Field("str", choices=("real", "mini")), "variant": Field("str", choices=VARIANTS),
+                "d": Field("int", minimum=1), "checkpoint": Field("str", optional=True, nonempty=True),
+                "encoders": Field("str", optional=True, nonempty=True)}
 EDIT_KEYS = {"edit_steps": "steps", "edit_n_max": "n_max", "edit_n_min": "n_min", "edit_n_avg": "n_avg",
              "edit_src_cfg": "src_cfg", "edit_tar_cfg": "tar_cfg"}
 
@@ -52,8 +57,9 @@ class _FlowSystem(System):
         if unknown:
             raise SabenchError(f"system {self.name}", f"unknown parameter {unknown[0]!r}",
                                f"use: {', '.join(sorted(allowed))}")
-        if params.get("profile", "real") not in ("real", "mini"):
-            raise SabenchError(f"system {self.name}", f"unknown profile {params['profile']!r}", "use real or mini")
+        from systems.adapterkit import typed_params
+
+        params = typed_params(self.name, params, allowed, PARAM_FIELDS)
         super().__init__(**{**allowed, **params})
         from harness.devices import resolve_device
 
@@ -77,10 +83,17 @@ class _FlowSystem(System):
                                "pass checkpoint=DIR, --weights DIR or SABENCH_WEIGHTS")
         return root / "semanticaudio" / leaf
 
-    def _encoders(self, conf: dict) -> Encoders:
-        spec = self.params["encoders"] or conf.get("encoders") or REAL_ENCODERS
+    def _encoders(self, conf: dict, ckpt: Path) -> Encoders:
+        """The `encoders` parameter (any "module:function" only under --allow-code), else the
+        checkpoint's recorded spec (registered bundles only: config.json is data), else real."""
+        from harness.suite import code_allowed
+
         root = weights_root(self.params["weights"])
-        return load_encoders(spec, None if root is None else str(root))
+        root = None if root is None else str(root)
+        if self.params["encoders"]:
+            return load_encoders(self.params["encoders"], root, item=f"system {self.name} parameter encoders",
+                                 allow_code=code_allowed())
+        return load_encoders(conf.get("encoders") or REAL_ENCODERS, root, item=str(ckpt / "config.json"))
 
     def _icfg(self) -> InferenceConfig:
         edit = FlowEditConfig(**{v: self.params[k] for k, v in EDIT_KEYS.items()})
@@ -168,7 +181,7 @@ class SemanticAudioSystem(_FlowSystem):
             if planner.cfg.head != head:
                 raise WeightsError(str(root / "planner"), "planner was trained on a different head than the synthesizer",
                                    "train the planner with --synthesizer pointing at this synthesizer")
-        self._enc = self._encoders(conf)
+        self._enc = self._encoders(conf, root / "synthesizer")
         self._sha = sha256_json([checkpoint.checkpoint_sha256(root / "synthesizer"),
                                  checkpoint.checkpoint_sha256(root / "planner") if planner else "no-planner",
                                  self._enc.sha256])

@@ -20,6 +20,7 @@ from safetensors.torch import load_file, save_file
 
 from harness.errors import WeightsError
 from harness.hashing import sha256_file
+from harness.paths import default_file_mode
 from systems.semanticaudio.model import FlowModel, ModelConfig
 
 FORMAT = "sabench-semanticaudio/1"
@@ -28,6 +29,7 @@ FORMAT = "sabench-semanticaudio/1"
 def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")
+    os.fchmod(fd, default_file_mode())                          # not mkstemp's 0600: honour the umask
     os.close(fd)
     try:
         write(tmp)

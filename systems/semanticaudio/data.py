@@ -173,7 +173,7 @@ def main(argv=None) -> None:
     from harness.paths import weights_root
 
     root = weights_root(a.weights)
-    enc = load_encoders(a.encoders, None if root is None else str(root))
+    enc = load_encoders(a.encoders, None if root is None else str(root), item="--encoders", allow_code=True)
     paths = precompute(iter_manifest(a.manifest, enc.vae.sample_rate, a.seconds), enc, a.out, a.seconds,
                        a.batch, a.shard_size)
     print(f"wrote {len(paths)} shards to {a.out}")

@@ -7,7 +7,9 @@
 
 Semantic frames and acoustic latents must share one frame rate (25 fps in the paper) so the
 synthesizer's condition is frame-aligned. `Encoders` bundles the three; `load_encoders(spec,
-root)` builds a bundle from a "module:function" spec (recorded in every checkpoint).
+root)` builds a bundle from a registered spec (`ENCODERS`; recorded in every checkpoint).
+A checkpoint's config.json is data: the spec it records must be a registered name or the
+"module:function" a registered name stands for; nothing else is imported (docs/trust.md).
 
 `HashTextEncoder` and `LinearAudioCodec` are small deterministic encoders with no weights,
 used by the tests and the speed benchmark (they are not models of anything).
@@ -84,14 +86,39 @@ class Encoders:
         return int(round(seconds * self.vae.sample_rate / self.vae.hop))
 
 
-def load_encoders(spec: str, root: str | None = None) -> Encoders:
-    """Build an `Encoders` bundle from "module:function"; function(root) -> Encoders."""
-    if ":" not in spec:
-        raise SabenchError(spec or "<empty>", "encoders spec must be 'module:function'",
-                           "record e.g. 'systems.semanticaudio.real_encoders:real_encoders'")
-    module, fn = spec.split(":", 1)
+ENCODERS = {
+    "real": "systems.semanticaudio.real_encoders:real_encoders",
+    "mini": "suites.synthcaps.mini_encoders:mini_encoders",
+    "weightless": "systems.semanticaudio.encoders:weightless_encoders",
+}
+"""Registered encoder bundles: name -> "module:function" (either spelling is accepted)."""
+
+
+def encoders_target(spec: str, item: str = "encoders", allow_code: bool = False) -> str:
+    """The "module:function" of a registered encoder bundle; anything else is refused unless
+    `allow_code` (the user's own `encoders=` parameter under --allow-code, never a checkpoint)."""
+    if not isinstance(spec, str) or not spec.strip():
+        raise SabenchError(item, f"encoders spec {spec!r} is empty or not a string",
+                           f"use one of: {', '.join(sorted(ENCODERS))}")
+    spec = spec.strip()
+    if spec in ENCODERS:
+        return ENCODERS[spec]
+    if spec in ENCODERS.values():
+        return spec
+    if allow_code and ":" in spec:
+        return spec
+    raise SabenchError(item, f"encoders {spec!r} is not a registered encoder bundle (weights and "
+                       "checkpoint configs may not name code to import)",
+                       f"use one of: {', '.join(sorted(ENCODERS))} (or register yours in "
+                       "systems.semanticaudio.encoders.ENCODERS)")
+
+
+def load_encoders(spec: str, root: str | None = None, *, item: str = "encoders", allow_code: bool = False) -> Encoders:
+    """Build an `Encoders` bundle from a registered spec; function(root) -> Encoders."""
+    target = encoders_target(spec, item, allow_code)
+    module, fn = target.split(":", 1)
     enc = getattr(importlib.import_module(module), fn)(root)
-    enc.spec = spec
+    enc.spec = target
     return enc
 
 

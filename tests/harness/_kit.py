@@ -53,6 +53,47 @@ class StatsBackbone(Backbone):
         return np.asarray([[len(t), t.count(" ")] for t in texts], dtype=np.float64)  # (B, 2)
 
 
+class WeightedStatsBackbone(StatsBackbone):
+    """`test_stats` behind a weights file (`$SABENCH_WEIGHTS/test_weighted.bin`): its identity is
+    the file's sha256 and the embedding is scaled by the file's first byte / 64 (so the weights
+    change numbers, as real weights do). Missing file -> the one-line error real backbones give."""
+
+    name = "test_weighted"
+
+    def _file(self) -> Path:
+        from harness.errors import SabenchError
+        from harness.paths import weights_root
+
+        root = weights_root()
+        path = (root / "test_weighted.bin") if root else None
+        if path is None or not path.is_file():
+            raise SabenchError("test_weighted.bin", "weights file missing", "put it in the weights directory")
+        return path
+
+    def load(self) -> None:
+        self._file()
+
+    @property
+    def info(self) -> BackboneInfo:
+        from harness.hashing import sha256_file
+
+        return BackboneInfo("test_weighted", sha256_file(self._file()), SR, RECIPE)
+
+    def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+        scale = self._file().read_bytes()[0] / 64.0
+        return {"embedding": super().embed(batch)["embedding"] * scale}  # (B, 3)
+
+
+class WeightedMeanRmsSetMetric(Metric):
+    @property
+    def info(self) -> MetricInfo:
+        return MetricInfo("test_weighted_rms", higher_is_better=True, backbone="test_weighted", kind="set")
+
+    def compute(self, ctx, items) -> MetricOutput:
+        rows = [out["embedding"][:, 1] for _, out in ctx.embed_audio("test_weighted", [it.output for it in items])]
+        return MetricOutput(value=float(np.concatenate(rows).mean()))
+
+
 class FramesBackbone(StatsBackbone):
     """Variable-length frame outputs, concatenated over the batch with `n_frames` (VGGish-like):
     frame j of a clip = [mean, max|x|] of samples [400 j, 400 (j + 1))."""
@@ -117,11 +158,14 @@ def register() -> None:
     from harness.registry import BACKBONES, METRICS, load_catalog
 
     load_catalog()
-    for name, cls in (("test_rms", RmsMetric), ("test_mean_rms", MeanRmsSetMetric), ("test_boom", BoomMetric)):
+    for name, cls in (("test_rms", RmsMetric), ("test_mean_rms", MeanRmsSetMetric), ("test_boom", BoomMetric),
+                      ("test_weighted_rms", WeightedMeanRmsSetMetric)):
         if name not in METRICS:
             METRICS.register(name, help="test metric")(cls)
     if "test_stats" not in BACKBONES:
         BACKBONES.register("test_stats", help="test backbone")(StatsBackbone)
+    if "test_weighted" not in BACKBONES:
+        BACKBONES.register("test_weighted", help="test backbone behind a weights file")(WeightedStatsBackbone)
     if "test_frames" not in BACKBONES:
         BACKBONES.register("test_frames", help="test backbone (variable frames)")(FramesBackbone)
 

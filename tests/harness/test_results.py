@@ -8,10 +8,11 @@ import sqlite3
 
 import pytest
 
-from harness import SCHEMA_VERSION
+from harness import RESULTS_SCHEMA as SCHEMA_VERSION
 from harness.errors import SabenchError
 from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
-from harness.results import ResultsStore, make_run_id
+from harness.results import ResultsStore
+from _plans import make_plan
 
 SYS = SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.5),))
 MET = (MetricInfo("rms", True), MetricInfo("fd", False, backbone="panns", kind="set"))
@@ -41,8 +42,10 @@ def test_filters_and_incremental_scores(tmp_path):
     store = ResultsStore(tmp_path / "r.sqlite")
     store.save_run(_result("r1", suite="s1"))
     store.save_run(_result("r2", suite="s2", profile="real"))
-    store.begin_run("r3", "s1", "1", "mini", SYS, MET)  # unfinished: not listed
+    plan = make_plan(suite="s1")
+    store.begin_run(plan)  # unfinished: not listed
     store.put_item_scores("r3", "rms", {"x": 1.5, "y": float("nan")})
+    assert plan.run_id not in [r.run_id for r in store.runs()]
     assert [r.run_id for r in store.runs()] == ["r1", "r2"]
     assert [r.run_id for r in store.runs(suite="s1")] == ["r1"]
     assert [r.run_id for r in store.runs(profile="real")] == ["r2"]
@@ -70,16 +73,6 @@ def test_unknown_run_is_a_one_line_error(tmp_path):
         ResultsStore(tmp_path / "r.sqlite").load_run("nope")
 
 
-def test_run_id_is_deterministic_and_sensitive():
-    base = make_run_id("s", "1", SYS, MET, 0, 1, None)
-    assert base == make_run_id("s", "1", SYS, MET, 0, 1, None)
-    variants = [make_run_id("s", "2", SYS, MET, 0, 1, None), make_run_id("s", "1", SYS, MET, 1, 1, None),
-                make_run_id("s", "1", SYS, MET, 0, 2, None), make_run_id("s", "1", SYS, MET, 0, 1, 5),
-                make_run_id("s", "1", SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.4),)), MET, 0, 1, None),
-                make_run_id("s", "1", SYS, MET[:1], 0, 1, None)]
-    assert base not in variants and len(set(variants)) == len(variants)
-
-
 def _writer(path: str, tag: str, n: int, barrier) -> None:
     store = ResultsStore(path)
     store.schema_version()  # open (and maybe create) the file, then start together
@@ -103,3 +96,53 @@ def test_two_processes_writing_at_once(tmp_path):
     assert len(store.runs(suite="a")) == 40 and len(store.runs(suite="b")) == 40
     assert store.item_scores("run-a", "m") == {f"item{i}": float(i) for i in range(40)}
     assert store.item_scores("run-b", "m") == {f"item{i}": float(i) for i in range(40)}
+
+
+def test_run_id_is_the_plans_hash_and_sensitive_to_every_field():
+    from dataclasses import replace
+
+    base = make_plan()
+    assert base.run_id == make_plan().run_id
+    changed = [replace(base, suite_version="2"), replace(base, seed=1), replace(base, replicates=2),
+               replace(base, limit=5), replace(base, preset="audioldm_eval"),
+               replace(base, system=SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.4),))),
+               replace(base, metrics=base.metrics[:1]),
+               replace(base, metrics=(base.metrics[0], replace(base.metrics[1], backbone_checkpoint_sha256="cd" * 32))),
+               replace(base, backbones=(replace(base.backbones[0], device="cuda:0"),)),
+               replace(base, samples_sha256="1" * 64),
+               replace(base, inputs=(("duration", 4.0), ("loader", "m:f"), ("loader_args", [])))]
+    ids = [p.run_id for p in changed]
+    assert base.run_id not in ids and len(set(ids)) == len(ids)
+
+
+def test_plan_round_trips_through_the_store(tmp_path):
+    from dataclasses import replace
+
+    plan = make_plan()
+    r = replace(_result(run_id=plan.run_id), metrics=plan.metrics, plan=plan)
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.save_run(r)
+    back = ResultsStore(tmp_path / "r.sqlite").load_run(plan.run_id)
+    assert back.plan == plan and back.plan.run_id == plan.run_id and back.metrics == plan.metrics
+
+
+def test_a_result_that_does_not_match_its_plan_is_refused(tmp_path):
+    from dataclasses import replace
+
+    plan = make_plan()
+    with pytest.raises(SabenchError, match="does not match its run plan"):
+        ResultsStore(tmp_path / "r.sqlite").save_run(replace(_result(run_id="other"), metrics=plan.metrics, plan=plan))
+
+
+def test_schema_1_store_is_migrated_and_its_runs_kept_as_legacy(tmp_path):
+    path = tmp_path / "r.sqlite"
+    ResultsStore(path).save_run(_result("old"))
+    con = sqlite3.connect(path)  # make it look like a file written by results schema 1
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.execute("ALTER TABLE runs DROP COLUMN plan_json")  # schema 1 had no plan column
+    con.commit()
+    con.close()
+    store = ResultsStore(path)
+    assert store.runs() == [] and store.legacy_runs() == ["old"]
+    assert store.schema_version() == SCHEMA_VERSION
+    assert store.load_run("old").plan is None  # still readable by id, never listed

@@ -236,7 +236,7 @@ def test_capability_is_checked_before_any_work(tmp_path):
         _run(tmp_path, spec, TextOnly(), keep_going=True)
 
 
-def test_finished_set_metric_is_recomputed_when_backbone_weights_change(tmp_path, monkeypatch):
+def test_new_backbone_weights_make_a_new_run_and_keep_the_old_one(tmp_path, monkeypatch):
     from harness.records import BackboneInfo
 
     spec = load_suite(_kit.write_suite(tmp_path / "suite", n=3, metrics=("test_mean_rms",)))
@@ -249,7 +249,13 @@ def test_finished_set_metric_is_recomputed_when_backbone_weights_change(tmp_path
     monkeypatch.setattr(_kit.StatsBackbone, "info",
                         property(lambda self: BackboneInfo("test_stats", "new-weights", _kit.SR, _kit.RECIPE)))
     again, _ = _run(tmp_path, spec, SineSystem())
-    assert calls == [1] and again.run_id == first.run_id  # other weights: recomputed in the same run
+    # other weights: a new run (the run id is the plan's hash, which holds the checkpoint), so the
+    # earlier row is kept, not overwritten, and each says which weights produced it
+    assert calls == [1] and again.run_id != first.run_id
+    assert {r.run_id for r in ResultsStore(tmp_path / "out" / "results.sqlite").runs()} == {first.run_id, again.run_id}
+    info_first = next(m for m in first.metrics if m.name == "test_mean_rms")
+    info_again = next(m for m in again.metrics if m.name == "test_mean_rms")
+    assert info_again.backbone_checkpoint_sha256 == "new-weights" != info_first.backbone_checkpoint_sha256
 
 
 def test_one_unreadable_reference_fails_only_its_item(tmp_path):

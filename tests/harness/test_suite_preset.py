@@ -6,11 +6,10 @@ import pytest
 
 from harness.errors import SabenchError
 from harness.metrics.presets import PRESETS, backbone_args
-from harness.results import make_run_id
-from harness.records import SystemInfo
 from harness.suite import spec_from_dict
 
-BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f"}
+BASE = {"name": "s", "version": "1", "task": "generate", "profile": "real", "loader": "m:f",
+        "metrics": ["fd"]}
 
 
 def test_default_preset_is_sabench_and_unknown_is_refused():
@@ -29,14 +28,3 @@ def test_presets_configure_backbones_differently():
     assert set(PRESETS) >= {"sabench", "audioldm_eval", "av_benchmark", "stable_audio_metrics"}
 
 
-def test_preset_is_part_of_the_run_id():
-    info = SystemInfo("x", "1", "none", 16000)
-    ids = {make_run_id("s", "1", info, [], 0, 1, None, p) for p in ("sabench", "audioldm_eval")}
-    assert len(ids) == 2
-
-
-def test_prompt_inputs_are_part_of_the_run_id():
-    info = SystemInfo("x", "1", "none", 16000)
-    a = make_run_id("s", "1", info, [], 0, 1, None, "sabench", {"loader_args": [["n", 10]]})
-    b = make_run_id("s", "1", info, [], 0, 1, None, "sabench", {"loader_args": [["n", 20]]})
-    assert a != b

@@ -70,12 +70,17 @@ def _fd_world(n=12, d=4, shift=(1.0, 0, 0, 2.0)):
 
 def test_fd_shifted_copy_gives_squared_shift():
     items, ctx, _ = _fd_world()
+    from harness.plan import bind
+
     m = METRICS.get("fd_pann")()
+    static = m.info
     out = m.compute(ctx, items)
     # identical covariances: FD = ||shift||^2 = 5 up to sqrtm rounding
     assert out.value == pytest.approx(5.0, abs=1e-9)
-    assert m.info.kind == "set" and m.info.backbone == "panns16k" and not m.info.higher_is_better
-    assert m.info.backbone_checkpoint_sha256 == "sha-00000000" and m.info.recipe == RECIPE.id()
+    assert m.info == static  # computing never rewrites a metric's identity (the run plan holds it)
+    bound = bind(m, ctx.backbone("panns16k").info, "sabench")
+    assert bound.kind == "set" and bound.backbone == "panns16k" and not bound.higher_is_better
+    assert bound.backbone_checkpoint_sha256 == "sha-00000000" and bound.recipe == RECIPE.id()
     assert out.extras["convention_id"] == "fd_panns16k_4"
     assert out.extras["n_gen_rows"] == 12 and out.extras["preset_recipe_match"] is False
 

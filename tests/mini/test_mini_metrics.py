@@ -45,7 +45,10 @@ def test_presence_and_order_prefer_the_matching_audio(tmp_path):
     good = np.mean(list(pres.compute(ctx, own).per_item.values()))
     bad = np.mean(list(pres.compute(ctx, other).per_item.values()))
     assert good >= 0.6 and bad <= 0.2, (good, bad)
-    assert pres.info.backbone_checkpoint_sha256 == ctx.backbone("mini_semantic").info.checkpoint_sha256
+    from harness.plan import bind
+
+    bound = bind(pres, ctx.backbone("mini_semantic").info, "sabench")
+    assert bound.backbone_checkpoint_sha256 == ctx.backbone("mini_semantic").info.checkpoint_sha256
     order = make_event_order().compute(ctx, own)
     n_multi = sum(len(r.tag("order")) >= 2 for r in rows)
     assert len(order.per_item) == n_multi > 0

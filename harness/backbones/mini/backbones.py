@@ -25,6 +25,10 @@ MIN_SAMPLES = 3200
 """0.2 s: the shortest input the conv fronts accept (5 feature frames at 25 fps)."""
 
 
+MODEL_CLASSES = ("Classifier", "Clap", "SemanticEncoder", "AcousticVAE", "QualityNet")
+"""The classes of harness.backbones.mini.models a mini checkpoint config may name."""
+
+
 class MiniBackbone(Backbone):
     """Shared loading and batching; subclasses set `name`, `outputs` and `_forward`."""
 
@@ -54,6 +58,10 @@ class MiniBackbone(Backbone):
         from harness.backbones.mini import models
 
         config, state, sha = checkpoints.load(self.name, self._dir)
+        if config.get("class") not in MODEL_CLASSES or not isinstance(config.get("kwargs"), dict):
+            raise WeightsError(str(self._dir / f"{self.name}.json"), f"class {config.get('class')!r} is not a "
+                               "mini model (a checkpoint config is data: it may only name "
+                               f"{', '.join(MODEL_CLASSES)}, with a kwargs mapping)", f"run `{checkpoints.RETRAIN}`")
         cls = getattr(models, config["class"])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -123,6 +131,9 @@ class MiniClap(MiniBackbone):
 
     name = "mini_clap"
     outputs = ("embedding",)
+    version = "2"
+    """2: the text GRU runs packed (a caption's embedding no longer depends on the longest
+    caption of its batch); version-1 cache entries are not reused."""
 
     def _forward(self, wave):
         return {"embedding": self._model.embed_audio(wave)}

@@ -72,7 +72,14 @@ class Classifier(nn.Module):
 
 
 class TextEncoder(nn.Module):
-    """Word ids (B, L) (0 = pad) -> (B, dim) via a bidirectional GRU, mean + last states."""
+    """Word ids (B, L) (0 = pad, padding at the end) -> (B, dim) via a bidirectional GRU,
+    mean + last states.
+
+    The GRU runs over a packed sequence: each caption is read over its own words only, so
+    the backward direction starts at the caption's last word (not at the batch's padding)
+    and the final states are those of the last real word. A caption's embedding is thus the
+    same alone or padded in any batch (up to float rounding).
+    """
 
     def __init__(self, vocab: int, dim: int = 128, width: int = 96):
         super().__init__()
@@ -80,11 +87,24 @@ class TextEncoder(nn.Module):
         self.gru = nn.GRU(64, width, batch_first=True, bidirectional=True)
         self.out = nn.Linear(4 * width, dim)
 
+    def states(self, ids):
+        """ids (B, L) -> token states (B, L, 2W) (zero at padding), final states (B, 2W),
+        mask (B, L) bool. Words after the first pad are ignored (ids are end-padded)."""
+        from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+        lengths = (ids > 0).long().cumprod(1).sum(1).clamp_min(1)      # (B,) real words
+        mask = torch.arange(ids.shape[1], device=ids.device)[None] < lengths[:, None]  # (B, L)
+        packed = pack_padded_sequence(self.emb(ids), lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        h, last = self.gru(packed)                                     # last: (2, B, W)
+        h, _ = pad_packed_sequence(h, batch_first=True, total_length=ids.shape[1])  # (B, L, 2W)
+        return h, last.transpose(0, 1).flatten(1), mask
+
     def forward(self, ids):
-        mask = (ids > 0).float().unsqueeze(-1)                         # (B, L, 1)
-        h, last = self.gru(self.emb(ids))                              # (B, L, 2W), (2, B, W)
-        mean = (h * mask).sum(1) / mask.sum(1).clamp_min(1.0)
-        return self.out(torch.cat([mean, last.transpose(0, 1).flatten(1)], dim=1))
+        h, last, mask = self.states(ids)                               # (B, L, 2W), (B, 2W)
+        m = mask.float().unsqueeze(-1)                                 # (B, L, 1)
+        mean = (h * m).sum(1) / m.sum(1).clamp_min(1.0)
+        return self.out(torch.cat([mean, last], dim=1))
 
 
 class AudioSeqEncoder(nn.Module):
