@@ -32,7 +32,8 @@ DEDICATED = {"captions": "variant", "reference_dir": "audio_dir", "missing": "on
 """Command-line flag (without dashes, '_' for '-') -> the loader argument it sets."""
 MISSING = {"fail": "error", "skip": "drop", "keep": "keep"}
 """`--missing` values -> the loaders' `on_missing` values."""
-SUBSET_LOADER = "harness.suite_options:load_subset"
+SUBSET_LOADER = "id_subset"
+"""The registered loader (`harness.suite.LOADERS`) that keeps a subset of another loader's prompts."""
 
 
 @dataclass(frozen=True)
@@ -97,8 +98,10 @@ def parse_ids(value: str) -> tuple[str, ...]:
 
 def loader_parameters(loader: str) -> tuple[set[str] | None, dict[str, Sequence[Any]]]:
     """(names the loader accepts besides data_root, or None for **kwargs; declared choices)."""
-    module, _, attr = loader.partition(":")
-    fn = getattr(importlib.import_module(module), attr)
+    from harness.suite import resolve_loader
+
+    fn = resolve_loader(loader, f"loader {loader!r}")  # the trust rules of suite files apply
+    module = fn.__module__
     params = inspect.signature(fn).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         names = None
@@ -132,8 +135,12 @@ def apply_options(spec: Any, options: SuiteOptions) -> Any:
 def load_subset(loader: str, loader_args: Sequence[tuple[str, Any]], ids: Sequence[str],
                 data_root: str | Path | None = None) -> list[Prompt]:
     """The prompts of `loader(**loader_args)` whose id is in `ids`, in the loader's order."""
-    module, _, attr = loader.partition(":")
-    prompts = list(getattr(importlib.import_module(module), attr)(**dict(loader_args), data_root=data_root))
+    from harness.suite import resolve_loader
+    from harness.validate import call_checked
+
+    item = f"loader {loader!r}"
+    fn = resolve_loader(loader, item)  # the trust rules of suite files apply to the wrapped loader
+    prompts = list(call_checked(fn, dict(loader_args), item, "'loader_args:'", {"data_root": data_root}))
     have = {p.id for p in prompts}
     unknown = [i for i in ids if i not in have]
     if unknown:

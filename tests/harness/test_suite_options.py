@@ -14,7 +14,7 @@ import pytest
 from harness import audio
 from harness.errors import UsageError
 from harness.records import Audio
-from harness.results import make_run_id
+from harness.results import ResultsStore
 from harness.suite import load_suite
 from harness.suite_options import SuiteOptions, apply_options, from_flags
 
@@ -56,21 +56,21 @@ def test_unknown_key_and_bad_choice_name_the_valid_ones():
     assert apply_options(tta, SuiteOptions()) is tta
 
 
-def test_options_change_the_run_id():
-    """A subset or another caption variant never resumes (or overwrites) the full run."""
-    spec = load_suite("audiocaps")
+def test_an_id_subset_is_its_own_run(tmp_path, tmp_cache, capsys):
+    """`--ids` keeps exactly those prompts, and is part of the run id: the same two prompts
+    chosen by --limit are another run (a subset never resumes or overwrites a full run)."""
+    from harness import cli
 
-    def run_id(s):
-        return make_run_id(s.name, s.version, _Info(), [], s.seed, s.replicates, None,
-                           inputs={"loader": s.loader, "loader_args": list(s.loader_args)})
-    ids = {run_id(spec), run_id(apply_options(spec, SuiteOptions((("variant", "975-first"),)))),
-           run_id(apply_options(spec, SuiteOptions(ids=("Y1",))))}
-    assert len(ids) == 3
-
-
-class _Info:
-    def fingerprint(self) -> str:
-        return "system"
+    ids = [p.id for p in load_suite("mini-tta").prompts()[:2]]
+    base = ["run", "--suite", "mini-tta", "--system", "sine", "--out", str(tmp_path), "--quiet", "--no-report"]
+    assert cli.main([*base, "--ids", f"{ids[1]},{ids[0]}"]) == 0
+    assert cli.main([*base, "--limit", "2"]) == 0
+    subset, limited = ResultsStore(tmp_path / "results.sqlite").runs()
+    assert subset.run_id != limited.run_id
+    assert sorted({s.item_id for s in subset.items}) == sorted(ids) == sorted({s.item_id for s in limited.items})
+    assert [s.value for s in subset.items] == [s.value for s in limited.items]      # same audio, same numbers
+    assert cli.main([*base, "--ids", "nope"]) == 2
+    assert "not prompt ids of this suite: nope" in capsys.readouterr().err
 
 
 def _audiocaps(tmp_path: Path) -> tuple[Path, Path]:
