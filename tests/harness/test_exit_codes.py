@@ -39,6 +39,7 @@ def test_score_zero_when_complete_one_when_an_item_fails(tmp_path, sabench):
     assert "mini_clap" in ok.stdout and ok.stderr == ""
     victim = sorted(folder.glob("*.wav"))[1]
     victim.unlink()
+    (folder / "manifest.csv").unlink()      # a plain folder of <id>.wav with one id missing
     stopped = sabench("score", "--suite", "mini-tta", "--path", str(folder), "--limit", "3", "--out", out,
                       "--quiet", "--label", "broken")
     assert stopped.returncode == 1 and victim.stem in stopped.stderr and "Traceback" not in stopped.stderr
