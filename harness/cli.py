@@ -23,7 +23,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from harness.errors import RegistryError, SabenchError, UsageError, as_usage_errors
+from harness.errors import SabenchError, UsageError
 from harness.system_spec import build_system as make_system
 
 COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
@@ -118,17 +118,16 @@ def _data_root(args: argparse.Namespace) -> Path | None:
 def cmd_run(args: argparse.Namespace) -> int:
     from harness.job import DEFAULT_JOB, Job, JobGroup, load_job
 
-    with as_usage_errors():
-        if args.job and (args.suite or args.system):
-            raise UsageError("sabench run", "--job cannot be combined with --suite/--system",
-                             "put the extra suites/systems into the job file, or drop --job")
-        if args.suite or args.system:
-            if not args.suite or not args.system:
-                raise UsageError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
-                                 "add the missing option, e.g. --suite NAME --system NAME")
-            job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
-        else:
-            job = load_job(args.job or DEFAULT_JOB)
+    if args.job and (args.suite or args.system):
+        raise UsageError("sabench run", "--job cannot be combined with --suite/--system",
+                         "put the extra suites/systems into the job file, or drop --job")
+    if args.suite or args.system:
+        if not args.suite or not args.system:
+            raise UsageError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
+                             "add the missing option, e.g. --suite NAME --system NAME")
+        job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
+    else:
+        job = load_job(args.job or DEFAULT_JOB)
     aborted: list[str] = []
     evaluated = _evaluate(args, job, aborted=aborted)
     results = [r for _, _, r in evaluated]
@@ -169,17 +168,16 @@ def report_baseline(job: Any, results: list[Any]) -> str | None:
 
 def resolve(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None) -> tuple[list, dict, dict]:
     """(pairs, {suite: spec with the command line's suite options}, {system spec: System}):
-    everything the command line names, checked before any work (errors are usage errors).
+    everything the command line names, checked before any work.
     Systems are built once per spec (`built`: already-made systems by spec); no weights read."""
     from harness.suite import load_suite
     from harness.suite_options import apply_options
 
-    with as_usage_errors():
-        options = suite_options(args)
-        pairs = job.pairs()
-        specs = {s: apply_options(load_suite(s), options) for s, _ in pairs}
-        systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}
-        args.score_device = _score_device(args)
+    options = suite_options(args)
+    pairs = job.pairs()
+    specs = {s: apply_options(load_suite(s), options) for s, _ in pairs}
+    systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}
+    args.score_device = _score_device(args)
     return pairs, specs, systems
 
 
@@ -374,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("SABENCH_DEBUG"):
             raise  # SABENCH_DEBUG=1: the full traceback, for developers
         print(f"sabench: error: {exc.one_line()}", file=sys.stderr)
-        return 2 if isinstance(exc, (UsageError, RegistryError)) else 1
+        return 2
     except BrokenPipeError:  # `sabench doctor | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1

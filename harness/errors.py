@@ -1,14 +1,11 @@
 """One error type for bad input: a one-line message naming the item and the fix.
 
-The CLI prints `SabenchError`s as a single line (no traceback). Exit codes: a `UsageError`
-(or an unknown name: `RegistryError`) means the command line itself is wrong -> 2; any other
-`SabenchError` means the command was understood but could not score everything -> 1.
+The CLI prints `SabenchError`s as a single line (no traceback) and exits with code 2 (exit
+code 1 is for a command that ran to the end without scoring everything; see harness/cli.py).
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterator
 
 
 class SabenchError(Exception):
@@ -52,19 +49,8 @@ class RegistryError(SabenchError):
 
 
 class UsageError(SabenchError):
-    """The command line is wrong: a bad option value, name or combination (CLI exit code 2)."""
-
-
-@contextmanager
-def as_usage_errors() -> Iterator[None]:
-    """Inside: resolving what the command line names (suites, jobs, systems, options); any
-    `SabenchError` raised there is re-raised as a `UsageError` (the same one line)."""
-    try:
-        yield
-    except UsageError:
-        raise
-    except SabenchError as exc:
-        raise UsageError(exc.item, exc.problem, exc.fix) from exc
+    """The command line is wrong: a bad option value, name or combination. Never recorded as
+    an item failure: `--keep-going` does not skip past it."""
 
 
 def describe(exc: BaseException) -> str:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SabenchError, UsageError, as_usage_errors
+from harness.errors import SabenchError, UsageError
 
 
 def generate(args: argparse.Namespace, resolve: Any) -> int:
@@ -30,8 +30,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     from harness.runner import Failures, load_prompts, produce_samples
 
     job = _generate_job(args)
-    with as_usage_errors():
-        shard = parse_shard(args.shard) if args.shard is not None else None
+    shard = parse_shard(args.shard) if args.shard is not None else None
     pairs, specs, systems = resolve(args, job)
     store = ArtifactStore(Path(args.out) / "artifacts")
     problems: list[str] = []
@@ -80,16 +79,15 @@ def _generate_job(args: argparse.Namespace) -> Any:
     """The job behind `generate`: --job (its skip_incapable kept), or --suite x --system."""
     from harness.job import Job, JobGroup, load_job
 
-    with as_usage_errors():
-        if args.job:
-            if args.suite or args.system:
-                raise UsageError("sabench generate", "--job cannot be combined with --suite/--system",
-                                 "use one or the other")
-            return load_job(args.job)
-        if not args.suite or not args.system:
-            raise UsageError("sabench generate", "needs --suite and --system, or --job",
-                             "e.g. --suite audiocaps --system tangoflux")
-        return Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
+    if args.job:
+        if args.suite or args.system:
+            raise UsageError("sabench generate", "--job cannot be combined with --suite/--system",
+                             "use one or the other")
+        return load_job(args.job)
+    if not args.suite or not args.system:
+        raise UsageError("sabench generate", "needs --suite and --system, or --job",
+                         "e.g. --suite audiocaps --system tangoflux")
+    return Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
 
 
 def parse_shard(text: str) -> tuple[int, int]:

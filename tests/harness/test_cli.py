@@ -51,9 +51,8 @@ def test_list_shows_systems_with_help():
     assert "sine " in out.stdout and "precomputed" in out.stdout and "reference-echo" in out.stdout
 
 
-def _one_line_error(out: subprocess.CompletedProcess, code: int = 2) -> str:
-    """The single stderr line of a failed command; exit 2 = usage error, 1 = could not score."""
-    assert out.returncode == code, out.stdout + out.stderr
+def _one_line_error(out: subprocess.CompletedProcess) -> str:
+    assert out.returncode == 2, out.stdout + out.stderr
     assert "Traceback" not in out.stderr
     lines = [ln for ln in out.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("sabench: error: "), out.stderr
@@ -82,8 +81,7 @@ def test_duplicate_prompt_ids_error(tmp_path):
     suite = _kit.write_suite(tmp_path / "s", n=3)
     rows = (tmp_path / "s" / "prompts.jsonl").read_text().splitlines()
     (tmp_path / "s" / "prompts.jsonl").write_text("\n".join([*rows, rows[2]]) + "\n")
-    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path), "--quiet"),
-                           code=1)  # the suite's data is wrong, not the command line
+    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path), "--quiet"))
     assert "'p02'" in line and "duplicate prompt id" in line
 
 
@@ -194,7 +192,7 @@ def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
     (folder / "p02.wav").write_bytes((folder / "p02.wav").read_bytes()[:30])  # truncated header
     capsys.readouterr()
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
-                     "--out", out, "--quiet"]) == 1
+                     "--out", out, "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "p02.wav" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
@@ -254,15 +252,17 @@ def test_bad_shard_is_refused(tmp_path, capsys, bad):
 
 
 def test_score_where_every_metric_fails_is_not_success(tmp_path, tmp_cache, capsys):
-    """The old `score` exited 0 here; now 1 (nothing scored), like `run`, keep-going or not."""
+    """With --keep-going the old `score` exited 0 here; now 1 (nothing scored), like `run`;
+    without it the failing metric stops the command: 2 and one line."""
     _kit.register()
     suite = str(_kit.write_suite(tmp_path / "s", n=3, metrics=("test_boom",)))
     out, folder = str(tmp_path / "out"), tmp_path / "files"
     assert cli.main(["generate", "--suite", suite, "--system", "sine", "--out", out, "--to", str(folder),
                      "--quiet"]) == 0
     capsys.readouterr()
-    for extra in ([], ["--keep-going"]):
-        assert cli.main(["score", "--suite", suite, "--path", str(folder), "--out", out, "--quiet", *extra]) == 1
+    score = ["score", "--suite", suite, "--path", str(folder), "--out", out, "--quiet"]
+    assert cli.main(score) == 2 and "boom" in capsys.readouterr().err
+    assert cli.main([*score, "--keep-going"]) == 1
     assert "no metric produced a number for: tiny x precomputed" in capsys.readouterr().err
     assert cli.main(["run", "--suite", suite, "--system", "sine", "--out", out, "--quiet", "--keep-going",
                      "--no-report"]) == 1

@@ -1,5 +1,6 @@
 """Exit codes through the real CLI (subprocess), on the mini world with --limit 3:
-0 = everything scored, 1 = items/pairs failed or nothing scored, 2 = usage error."""
+0 = everything scored; 1 = ran to the end but items/metrics/pairs failed (--keep-going) or
+nothing was scored; 2 = stopped with one line: usage error or an input it cannot use."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def test_score_zero_when_complete_one_when_an_item_fails(tmp_path, sabench):
     (folder / "manifest.csv").unlink()      # a plain folder of <id>.wav with one id missing
     stopped = sabench("score", "--suite", "mini-tta", "--path", str(folder), "--limit", "3", "--out", out,
                       "--quiet", "--label", "broken")
-    assert stopped.returncode == 1 and victim.stem in stopped.stderr and "Traceback" not in stopped.stderr
+    assert stopped.returncode == 2 and victim.stem in stopped.stderr and "Traceback" not in stopped.stderr
     kept = sabench("score", "--suite", "mini-tta", "--path", str(folder), "--limit", "3", "--out", out,
                    "--quiet", "--label", "broken", "--keep-going")
     assert kept.returncode == 1, kept.stderr

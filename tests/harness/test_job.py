@@ -109,4 +109,4 @@ def test_keep_going_job_survives_a_system_without_weights(tmp_path, monkeypatch,
     assert code == 1 and "not run: mini-tta x tangoflux" in err and "tangoflux" in err
     runs = json.loads((out / "report.json").read_text())["runs"]
     assert [r["system"]["name"] for r in runs] == ["sine"] and runs[0]["aggregates"]
-    assert cli.main(["run", "--job", path, "--out", str(tmp_path / "o2"), "--limit", "10", "--quiet"]) == 1
+    assert cli.main(["run", "--job", path, "--out", str(tmp_path / "o2"), "--limit", "10", "--quiet"]) == 2

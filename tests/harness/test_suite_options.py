@@ -108,4 +108,4 @@ def test_audiocaps_from_the_command_line(tmp_path):
     run = subprocess.run([*base, "--missing", "skip", "--ids", "Ybbb"], capture_output=True, text=True, env=env)
     assert run.returncode == 2 and "not prompt ids of this suite: Ybbb" in run.stderr
     run = subprocess.run(base, capture_output=True, text=True, env=env, timeout=120)   # default: fail
-    assert run.returncode == 1 and "bbb" in run.stderr and "Traceback" not in run.stderr
+    assert run.returncode == 2 and "bbb" in run.stderr and "Traceback" not in run.stderr
