@@ -80,7 +80,8 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         from harness.context import RunContext
         from harness.metrics.presets import backbone_args
 
-        context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device)
+        context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device,
+                             show=progress)
     failures = Failures(keep_going)
     plan, metrics = build_plan(spec, system, context, failures, data_root=data_root, limit=limit)
     run_id = plan.run_id
