@@ -91,3 +91,27 @@ def test_cli_prints_third_party_warnings_unlabelled(tmp_path):
     assert res.returncode == 0, res.stderr
     assert "FutureWarning (" in res.stderr and "thirdparty.py:3): old api" in res.stderr
     assert "sabench: warning" not in res.stderr
+
+
+def test_embedding_progress_counts_clips(tmp_path, tmp_cache, monkeypatch, capsys):
+    """RunContext.embed_audio reports per clip (batches of 2 here), and show=False is silent."""
+    import numpy as np
+
+    import _kit
+    from harness import audio
+    from harness.context import RunContext
+    from harness.records import Audio
+
+    _kit.register()
+    paths = []
+    for i in range(5):
+        paths.append(str(tmp_path / f"c{i}.wav"))
+        audio.write(paths[-1], Audio(np.full((1, 800), 0.1 * i, np.float32), _kit.SR))
+    ticks = iter(range(0, 10_000, 10))                      # every clock read is 10 s later
+    monkeypatch.setattr(P.time, "monotonic", lambda: float(next(ticks)))
+    list(RunContext("mini", cache_dir=tmp_path / "cache", show=False).embed_audio("test_stats", paths))
+    assert capsys.readouterr().err == ""
+    list(RunContext("mini", cache_dir=tmp_path / "cache2").embed_audio("test_stats", paths))
+    err = capsys.readouterr().err.splitlines()
+    assert [ln.split(" (")[0] for ln in err] == ["embed test_stats: 2/5", "embed test_stats: 4/5",
+                                                  "embed test_stats: 5/5"]
