@@ -8,10 +8,16 @@
     sabench report | list [kind] | doctor | gate ...
     sabench mini train [--quick]              # rebuild the mini world (corpus, backbones, systems)
 
-Systems are given as `name` or `name:key=value,key=value` (values parsed as YAML scalars).
-Every import beyond argparse happens inside a command, so `sabench --help` and
-`sabench list` stay fast and never import torch. A `SabenchError` prints one line on
-stderr and exits 2; any other exception keeps its traceback (it is a bug).
+Systems are given as `name` or `name:key=value,key=value` (`harness.system_spec`); suite
+options (`--suite-arg K=V`, `--captions`, `--reference-dir`, `--missing`, `--ids`) are checked
+against the suite's loader (`harness.suite_options`). Every import beyond argparse happens
+inside a command, so `sabench --help` and `sabench list` stay fast and never import torch.
+
+Exit codes (`harness.outcome`; the README table covers gate too): 0 everything scored; 1 the
+command ran to the end without scoring everything (failures under --keep-going, nothing
+scored); 2 stopped by a `SabenchError`, printed as one line naming the item and the fix
+(usage or an unusable input); 130 interrupted. Any other exception keeps its traceback (a
+bug). This module is the top layer: nothing else imports it.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SabenchError, UsageError
+from harness.outcome import exit_status, print_summary
 from harness.system_spec import build_system as make_system
 
 COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
@@ -131,7 +138,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     aborted: list[str] = []
     evaluated = _evaluate(args, job, aborted=aborted)
     results = [r for _, _, r in evaluated]
-    _print_summary(results)
+    print_summary(results)
     if not args.no_report and results:
         labels = {r.run_id: lab for suite, spec, r in evaluated if (lab := job.label(suite, spec))}
         if labels:
@@ -141,24 +148,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results),
                       labels=labels or None)
     return exit_status(results, aborted)
-
-
-def exit_status(results: list[Any], aborted: list[str]) -> int:
-    """0 when every pair ran and every item and metric of it was scored; else 1, after one
-    stderr line per problem (a run with failures, a run without numbers, a pair not run)."""
-    problems = []
-    for r in results:
-        if not r.aggregates:
-            problems.append(f"no metric produced a number for: {r.suite} x {r.system.name}")
-        elif r.failures:
-            problems.append(f"{len(r.failures)} item/metric failure(s) in {r.suite} x {r.system.name} "
-                            f"(listed above; run {r.run_id})")
-    problems += [f"not run: {line}" for line in aborted]
-    if not results and not aborted:
-        problems.append("nothing was scored (no suite x system pair could run)")
-    for line in problems:
-        print(f"sabench: {line}", file=sys.stderr)
-    return 1 if problems else 0
 
 
 def report_baseline(job: Any, results: list[Any]) -> str | None:
@@ -230,18 +219,6 @@ def _score_device(args: argparse.Namespace) -> str | None:
     return resolve_device("--score-device", value)
 
 
-def _print_summary(results: list[Any]) -> None:
-    for r in results:
-        print(f"{r.suite} v{r.suite_version} [{r.profile}] x {r.system.name}  (run {r.run_id})")
-        for a in r.aggregates:
-            ci = f"  [{a.ci_low:.4g}, {a.ci_high:.4g}]" if a.ci_low is not None else ""
-            print(f"  {a.metric:<28} {a.value:.6g}{ci}  n={a.n}")
-        if r.failures:
-            print(f"  {len(r.failures)} failure(s):")
-            for f in r.failures[:20]:
-                print(f"    {f.item_id} [{f.stage}] {f.message}")
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from harness.generate_cmd import generate
 
@@ -258,7 +235,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
     aborted: list[str] = []
     results = [r for _, _, r in _evaluate(args, job, {args.label: system}, aborted=aborted)]
-    _print_summary(results)
+    print_summary(results)
     return exit_status(results, aborted)
 
 
