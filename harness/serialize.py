@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SabenchError
-from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
+from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunPlan, RunResult, SystemInfo
 
 
 def _num(v: float | None) -> float | str | None:
@@ -36,6 +36,7 @@ def run_to_dict(run: RunResult, items: bool = True) -> dict:
         "items": [[s.item_id, s.metric, _num(s.value)] for s in run.items] if items else [],
         "failures": [asdict(f) for f in run.failures],
         "environment": dict(run.environment), "created": run.created,
+        "plan": None if run.plan is None else run.plan.to_dict(),
     }
 
 
@@ -64,7 +65,8 @@ def run_from_dict(d: dict, where: str = "<run>") -> RunResult:
                             int(a.get("n", 0)), _pairs(a.get("extras"))) for a in d["aggregates"]),
             tuple(ItemScore(i, m, _unnum(v)) for i, m, v in d.get("items", [])),
             tuple(Failure(**f) for f in d.get("failures", [])),
-            _pairs(d.get("environment")), d.get("created", ""))
+            _pairs(d.get("environment")), d.get("created", ""),
+            RunPlan.from_dict(d["plan"]) if d.get("plan") else None)
     except (KeyError, TypeError, ValueError) as exc:
         raise SabenchError(where, f"is not a sabench run record ({exc.__class__.__name__}: {exc})",
                            "write it with harness.serialize.write_run or `sabench report --formats json`") from None

@@ -26,6 +26,8 @@ def parse_system_spec(spec: str) -> tuple[str, dict[str, Any]]:
         key, eq, value = part.partition("=")
         if not eq or not key.strip():
             raise SabenchError(f"--system {spec}", f"bad parameter {part!r}", "write name:key=value,key=value")
+        if key.strip() in params:
+            raise SabenchError(f"--system {spec}", f"parameter {key.strip()!r} given twice", "give each parameter once")
         params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
     return name.strip(), params
 

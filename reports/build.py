@@ -3,7 +3,10 @@
 Runs are grouped by (suite, suite version, profile), so different suite versions or profiles
 never share a table. Real-profile runs of the four paper suites get the paper's layout
 (Tables 1-4; Table 6 per editing run); anything else (the mini profile included) gets a
-leaderboard whose columns come from the runs' own metrics.
+leaderboard whose columns come from the runs' own metrics. Every table shows n where it
+differs from the suite's, notes `--limit`, failures, missing metrics and mini backbones, and
+never ranks rows of different n (`reports.provenance`; `mixing` is about conventions, not n).
+The Markdown and HTML reports end with a "Failures" section per run (first `MAX_FAILURES`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from reports.paired import paired_table
 from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
 
 FORMATS = ("md", "tex", "csv", "json", "html", "plots")
+MAX_FAILURES = 50
+"""Failures listed per run in the Markdown and HTML reports (the JSON has them all)."""
 AudioFor = Callable[[RunResult, str], "str | Path | Audio | None"]
 
 
@@ -136,10 +141,13 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
         tables += paired_tables(runs, compare_to, labels, strict=mixing == "refuse")
     out = Path(out_dir)
     paths = ReportPaths()
-    writers = {"md": lambda: _md(title, tables, ci), "tex": lambda: "".join(render.latex(t, ci) for t in tables),
+    fails = run_failures(runs, labels)
+    writers = {"md": lambda: _md(title, tables, ci, fails),
+               "tex": lambda: "".join(render.latex(t, ci) for t in tables),
                "csv": lambda: _long_csv(tables), "json": lambda: _json(title, tables, runs),
                "html": lambda: H.page(title, profiles, tables,
-                                      _examples(runs, audio_for, prompts, labels, max_examples, preview_seconds), ci)}
+                                      _examples(runs, audio_for, prompts, labels, max_examples, preview_seconds), ci,
+                                      failures=fails)}
     for fmt in formats:
         if fmt == "plots":
             paths["plots"] = _plots(runs, tables, out / "plots", labels)
@@ -186,14 +194,41 @@ def folder_audio(folders: Mapping[str, str | Path]) -> AudioFor:
     return find
 
 
-def _md(title: str, tables: Sequence[Table], ci: str | None) -> str:
-    return f"# {render.md_text(title)}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
+def run_failures(runs: Sequence[RunResult], labels=None, cap: int = MAX_FAILURES) -> list[H.RunFailures]:
+    """Per run with failures (in report order): its label and first `cap` failures."""
+    out = []
+    for group in group_runs(runs):
+        for run, name in zip(group, run_labels(group, labels)):
+            if not run.failures:
+                continue
+            rows = tuple((f.item_id, f.stage, f.message) for f in run.failures[:cap])
+            out.append(H.RunFailures(f"{name} ({run.suite} v{run.suite_version}, run {run.run_id})", rows,
+                                     max(0, len(run.failures) - cap)))
+    return out
+
+
+def _md_failures(fails: Sequence[H.RunFailures]) -> str:
+    if not fails:
+        return ""
+    esc = render.md_cell
+    lines = ["## Failures", ""]
+    for f in fails:
+        lines += [f"### {esc(f.label)}", "", "| Item | Stage | Message |", "|---|---|---|"]
+        lines += [f"| {esc(i)} | {esc(s)} | {esc(m)} |" for i, s, m in f.rows]
+        lines += [f"\n\u2026 and {f.more} more (all in report.json)"] if f.more else []
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _md(title: str, tables: Sequence[Table], ci: str | None, fails: Sequence[H.RunFailures] = ()) -> str:
+    text = f"# {render.md_text(title)}\n\n" + "\n".join(render.markdown(t, ci) for t in tables)
+    return text + ("\n" + _md_failures(fails) if fails else "")
 
 
 def _long_csv(tables: Sequence[Table]) -> str:
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["table", "profile", "suite", "row", "metric", "value", "ci_low", "ci_high", "notes"])
+    w.writerow(["table", "profile", "suite", "row", "metric", "value", "ci_low", "ci_high", "n", "notes"])
     for t in tables:
         for row in t.rows:
             note = "; ".join(t.footnotes[n - 1] for n in row.notes)
@@ -202,7 +237,7 @@ def _long_csv(tables: Sequence[Table]) -> str:
                 if x.value is None and x.text is not None:
                     nums[0] = render.csv_text_cell(x.text)
                 w.writerow([render.csv_text_cell(v) for v in (t.name, t.profile, t.suite, row.label, c.key)]
-                           + [*nums, render.csv_text_cell(note)])
+                           + [*nums, "" if x.n is None else x.n, render.csv_text_cell(note)])
     return buf.getvalue()
 
 

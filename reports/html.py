@@ -17,7 +17,7 @@ import math
 from dataclasses import dataclass
 from typing import Sequence
 
-from reports.render import arrow, best_rows, fmt_cell, profile_line
+from reports.render import arrow, best_rows, fmt_cell, markers, profile_line
 from reports.tables import Table
 
 SORT_JS = """
@@ -75,6 +75,17 @@ class Clip:
 
 
 @dataclass(frozen=True)
+class RunFailures:
+    """The failures of one run, as the report lists them (capped; `more` left out)."""
+
+    label: str
+    """Row label, suite and run id."""
+    rows: tuple[tuple[str, str, str], ...]
+    """(item id, stage, message)."""
+    more: int = 0
+
+
+@dataclass(frozen=True)
 class Example:
     prompt_id: str
     text: str
@@ -95,17 +106,32 @@ def table_html(table: Table, ci: str | None = None) -> str:
         head.append(f'<th scope="col" title="{esc(tip)}">{esc(c.label + arrow(c))}</th>')
     rows = []
     for i, row in enumerate(table.rows):
-        notes = "".join(f"<sup>{n}</sup>" for n in row.notes)
-        cells = [f"<td>{esc(row.label)}{notes}</td>"]
+        notes = f"<sup>{esc(markers(row.notes).strip())}</sup>" if row.notes else ""
+        cells = [f"<td>{esc(row.label)} {notes}</td>" if notes else f"<td>{esc(row.label)}</td>"]
         for j, (c, x) in enumerate(zip(table.columns, row.cells)):
             value = "" if x.value is None or not math.isfinite(x.value) else repr(float(x.value))
             cls = "num best" if i in bold[j] else "num"
             cells.append(f'<td class="{cls}" data-value="{esc(value)}">{esc(fmt_cell(c, x, ci))}</td>')
         rows.append("<tr>" + "".join(cells) + "</tr>")
-    foot = "".join(f'<p class="foot"><sup>{i}</sup> {esc(t)}</p>' for i, t in enumerate(table.footnotes, 1))
+    foot = "".join(f'<p class="foot">[{i}] {esc(t)}</p>' for i, t in enumerate(table.footnotes, 1))
+    foot += "".join(f'<p class="foot note">Note: {esc(t)}</p>' for t in table.notes)
     return (f"<h2>{esc(table.title)}</h2>\n<p class=\"foot\">{esc(profile_line(table))}</p>\n"
             f'<table class="sortable"><thead><tr>{"".join(head)}</tr></thead>\n<tbody>\n'
             + "\n".join(rows) + "\n</tbody></table>\n" + foot)
+
+
+def failures_html(runs: Sequence[RunFailures]) -> str:
+    """A "Failures" section: one table per run with failures (item, stage, message)."""
+    if not runs:
+        return ""
+    parts = ["<h2>Failures</h2>"]
+    for f in runs:
+        body = "\n".join(f"<tr><td>{esc(i)}</td><td>{esc(s)}</td><td>{esc(m)}</td></tr>" for i, s, m in f.rows)
+        more = f'<p class="foot">\u2026 and {f.more} more (all in report.json)</p>' if f.more else ""
+        parts.append(f"<h3>{esc(f.label)}</h3>\n<table><thead><tr><th scope=\"col\">Item</th>"
+                     f"<th scope=\"col\">Stage</th><th scope=\"col\">Message</th></tr></thead>\n"
+                     f"<tbody>\n{body}\n</tbody></table>{more}")
+    return "\n".join(parts) + "\n"
 
 
 def example_html(ex: Example) -> str:
@@ -127,12 +153,15 @@ def _csp() -> str:
 
 
 def page(title: str, profiles: Sequence[str], tables: Sequence[Table], examples: Sequence[Example] = (),
-         ci: str | None = None, notes: Sequence[str] = ()) -> str:
+         ci: str | None = None, notes: Sequence[str] = (), failures: Sequence[RunFailures] = ()) -> str:
     """The whole document as a string."""
-    kind = "real" if set(profiles) == {"real"} else "mini"
+    minis = sorted({b for t in tables if t.profile != "mini" for b in t.mini_backbones})
+    kind = "real" if set(profiles) == {"real"} and not minis else "mini"
     banner = ("Profile: " + ", ".join(profiles) +
               (" \u2014 mini numbers come from the embedded SynthCaps world and are not comparable "
-               "with paper numbers" if "mini" in profiles else ""))
+               "with paper numbers" if "mini" in profiles else "") +
+              (f" \u2014 some real-profile columns were scored with mini backbones ({', '.join(minis)}); "
+               "those are not comparable with paper numbers" if minis else ""))
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{esc(_csp())}">',
@@ -142,6 +171,8 @@ def page(title: str, profiles: Sequence[str], tables: Sequence[Table], examples:
         '<p class="foot">Click a column header to sort.</p>',
         *[table_html(t, ci) for t in tables],
     ]
+    if failures:
+        parts.append(failures_html(failures))
     if examples:
         parts.append("<h2>Examples</h2>")
         parts += [example_html(e) for e in examples]

@@ -2,12 +2,15 @@
 
 Conventions: ↑/↓ after each column label from the metric's direction; "—" for a missing
 value; signed columns show "+"; optional CIs as `value ± half-width` (`ci="pm"`) or
-`value [lo, hi]` (`ci="interval"`). LaTeX bolds the best value of each directional column
-(ties at the shown precision are all bold). Every rendering names the profile.
+`value [lo, hi]` (`ci="interval"`); "(n=…)" after a value whose n differs from the suite's.
+LaTeX and HTML bold the true best of each directional column (full precision; nothing when
+all rows tie, or when the table marks the column unranked). Footnote markers: "[1,2]" after
+the row label in every format. Every rendering names the profile (and mini backbones in a
+real-profile table).
 
 Text that comes from users (prompts, labels, suite and metric names, footnotes) is escaped
-for each format: Markdown HTML-escapes `<`, `>`, `&` and escapes `|` (a `<script>` label must
-not become live HTML in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
+for each format: Markdown HTML-escapes `<`, `>`, `&` and backslash-escapes `|`, `[`, `]` and
+backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
 `@`, tab or CR with a single quote (OWASP CSV injection; numbers are written unprefixed).
 """
 
@@ -26,8 +29,11 @@ DASH = "\u2014"
 
 
 def profile_line(table: Table) -> str:
-    """'Profile: real · suite: audiocaps v1.0.0' (mini adds a warning)."""
+    """'Profile: real · suite: audiocaps v1.0.0' (mini, or mini backbones, add a warning)."""
     note = f" ({MINI_NOTE})" if table.profile == "mini" else ""
+    if table.profile != "mini" and table.mini_backbones:
+        note = (f" (but scored in part with mini backbones: {', '.join(table.mini_backbones)}; "
+                "not comparable with paper numbers)")
     return f"Profile: {table.profile}{note} \u00b7 suite: {table.suite}"
 
 
@@ -48,27 +54,40 @@ def fmt_cell(col: Column, cell: Cell, ci: str | None = None) -> str:
     if cell.value is None and cell.text is not None:
         return cell.text
     text = fmt_value(col, cell.value)
+    n = f" (n={cell.n})" if cell.show_n and cell.value is not None else ""
     if ci is None or cell.value is None or cell.ci_low is None or cell.ci_high is None:
-        return text
+        return text + n
     d = col.decimals
     if ci == "pm":
-        return f"{text} \u00b1 {(cell.ci_high - cell.ci_low) / 2:.{d}f}"
+        return f"{text} \u00b1 {(cell.ci_high - cell.ci_low) / 2:.{d}f}{n}"
     if ci == "interval":
-        return f"{text} [{cell.ci_low:.{d}f}, {cell.ci_high:.{d}f}]"
+        return f"{text} [{cell.ci_low:.{d}f}, {cell.ci_high:.{d}f}]{n}"
     raise ValueError(f"ci must be None, 'pm' or 'interval', not {ci!r}")
 
 
+def markers(notes: tuple[int, ...]) -> str:
+    """Footnote markers of a row, separated: " [1,2]" ("" without notes)."""
+    return f" [{','.join(str(n) for n in notes)}]" if notes else ""
+
+
 def best_rows(table: Table, j: int) -> set[int]:
-    """Indices of the rows holding the best shown value of column j (empty if no direction)."""
+    """Indices of the rows holding the best value of column j, compared at full precision.
+
+    Empty when the column has no direction, is unranked (`Table.unranked`), has fewer than two
+    values, or when every row ties (nothing is better)."""
     col = table.columns[j]
-    if col.higher_is_better is None:
+    if col.higher_is_better is None or col.key in table.unranked:
         return set()
-    vals = {i: round(r.cells[j].value, col.decimals) for i, r in enumerate(table.rows)
-            if r.cells[j].value is not None and math.isfinite(r.cells[j].value)}
+    vals: dict[int, float] = {}
+    for i, row in enumerate(table.rows):
+        v = row.cells[j].value
+        if v is not None and math.isfinite(v):
+            vals[i] = v
     if len(vals) < 2:
         return set()
     best = max(vals.values()) if col.higher_is_better else min(vals.values())
-    return {i for i, v in vals.items() if v == best}
+    out = {i for i, v in vals.items() if v == best}
+    return set() if len(out) == len(vals) else out
 
 
 def markdown(table: Table, ci: str | None = None) -> str:
@@ -76,19 +95,27 @@ def markdown(table: Table, ci: str | None = None) -> str:
     lines = [f"### {md_text(table.title)}", "", md_text(profile_line(table)), "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in table.rows:
-        label = row.label + "".join(f" [{n}]" for n in row.notes)
-        cells = [md_text(fmt_cell(c, x, ci)) for c, x in zip(table.columns, row.cells)]
-        lines.append("| " + " | ".join([md_text(label)] + cells) + " |")
+        label = md_text(row.label) + markers(row.notes)
+        cells = [md_text(x.text) if x.value is None and x.text is not None else fmt_cell(c, x, ci)
+                 for c, x in zip(table.columns, row.cells)]  # numbers need no escaping
+        lines.append("| " + " | ".join([label] + cells) + " |")
     if table.footnotes:
         lines.append("")
         lines += [f"[{i}] {md_text(t)}" for i, t in enumerate(table.footnotes, 1)]
+    if table.notes:
+        lines.append("")
+        lines += [f"Note: {md_text(t)}" for t in table.notes]
     return "\n".join(lines) + "\n"
 
 
+_MD_SPECIAL = str.maketrans({"|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`"})
+
+
 def md_text(text: str) -> str:
-    """User text made inert in Markdown: HTML-escaped (<, >, &), pipes escaped, one line."""
+    """User text made inert in Markdown: HTML-escaped (<, >, &), one line, and `|` (table
+    cells), `[`/`]` (links and images) and backticks escaped with a backslash."""
     one_line = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return html.escape(one_line, quote=False).replace("|", "\\|")
+    return html.escape(one_line, quote=False).translate(_MD_SPECIAL)
 
 
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -101,6 +128,10 @@ def csv_text_cell(value: object) -> str:
     if text.startswith(CSV_TRIGGERS):
         text = "'" + text
     return text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR is not quoted by csv (lineterminator \n)
+
+
+md_cell = md_text
+"""Public alias: text made safe for a Markdown table cell (the report's Failures section)."""
 
 
 _TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -120,7 +151,7 @@ def latex(table: Table, ci: str | None = None) -> str:
     bold = [best_rows(table, j) for j in range(len(table.columns))]
     body = []
     for i, row in enumerate(table.rows):
-        label = tex_escape(row.label) + "".join(f"$^{{{n}}}$" for n in row.notes)
+        label = tex_escape(row.label + markers(row.notes))
         cells = []
         for j, (c, x) in enumerate(zip(table.columns, row.cells)):
             text = tex_escape(fmt_cell(c, x, ci)).replace(DASH, "---")
@@ -131,9 +162,10 @@ def latex(table: Table, ci: str | None = None) -> str:
              r"\begin{table}[t]", r"\centering", f"\\caption{{{caption}}}",
              f"\\begin{{tabular}}{{l{'r' * len(table.columns)}}}", r"\toprule",
              " & ".join(head) + r" \\", r"\midrule", *body, r"\bottomrule", r"\end{tabular}"]
-    if table.footnotes:
-        lines += [r"\par\smallskip\footnotesize"] + [f"$^{{{i}}}$ {tex_escape(t)}\\\\"
-                                                       for i, t in enumerate(table.footnotes, 1)]
+    if table.footnotes or table.notes:
+        lines.append(r"\par\smallskip\footnotesize")
+    lines += [f"{{[}}{i}{{]}} {tex_escape(t)}\\\\" for i, t in enumerate(table.footnotes, 1)]  # {[}: not \\[len]
+    lines += [f"Note: {tex_escape(t)}\\\\" for t in table.notes]
     lines.append(r"\end{table}")
     return "\n".join(lines) + "\n"
 
@@ -141,10 +173,12 @@ def latex(table: Table, ci: str | None = None) -> str:
 def csv_text(table: Table) -> str:
     """Wide CSV: one row per table row; value (+ CI bounds when any) per metric key."""
     with_ci = any(x.ci_low is not None for r in table.rows for x in r.cells)
+    with_n = any(x.show_n for r in table.rows for x in r.cells)
     header = ["profile", "suite", csv_text_cell(table.row_header)]
     for c in table.columns:
         key = csv_text_cell(c.key)
         header += [key] + ([f"{key}_ci_low", f"{key}_ci_high"] if with_ci else [])
+        header += [f"{key}_n"] if with_n else []
     header.append("notes")
     buf = io.StringIO(newline="")
     w = csv.writer(buf, lineterminator="\n")
@@ -154,6 +188,7 @@ def csv_text(table: Table) -> str:
         for x in row.cells:
             shown = csv_text_cell(x.text) if x.value is None and x.text is not None else _num(x.value)
             out += [shown] + ([_num(x.ci_low), _num(x.ci_high)] if with_ci else [])
+            out += ["" if x.n is None else str(x.n)] if with_n else []
         out.append(csv_text_cell("; ".join(table.footnotes[n - 1] for n in row.notes)))
         w.writerow(out)
     return buf.getvalue()
@@ -164,16 +199,20 @@ def _num(v: float | None) -> str:
 
 
 def to_dict(table: Table) -> dict:
+    best = [best_rows(table, j) for j in range(len(table.columns))]
     return {
         "name": table.name, "title": table.title, "profile": table.profile, "suite": table.suite,
         "row_header": table.row_header,
         "columns": [{"key": c.key, "label": c.label, "higher_is_better": c.higher_is_better,
                      "decimals": c.decimals} for c in table.columns],
         "rows": [{"label": r.label, "notes": list(r.notes),
-                  "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high,
+                  "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high, "n": x.n,
+                                     "best": i in best[j],
                                      **({"text": x.text} if x.text is not None else {})}
-                             for c, x in zip(table.columns, r.cells)}} for r in table.rows],
-        "footnotes": list(table.footnotes),
+                             for j, (c, x) in enumerate(zip(table.columns, r.cells))}}
+                 for i, r in enumerate(table.rows)],
+        "footnotes": list(table.footnotes), "notes": list(table.notes), "unranked": list(table.unranked),
+        "mini_backbones": list(table.mini_backbones),
     }
 
 

@@ -1,18 +1,24 @@
 """Tables built from `RunResult`s: the SemanticAudio paper's layouts and a generic leaderboard.
 
 A `Table` is plain data (columns with direction and precision, rows of cells with optional
-CIs, footnotes, the profile and suite it comes from); `reports.render` turns it into
-Markdown, LaTeX, CSV or JSON.
+CIs and n, footnotes, notes, the profile and suite it comes from); `reports.render` turns it
+into Markdown, LaTeX, CSV or JSON.
 
-Rows are only put side by side when they are comparable: same suite and suite version, same
-profile, and for every metric the same backbone checkpoint, preset, recipe and metric
-version. Otherwise the table is refused (`mixing="refuse"`, the default) or the odd rows are
-footnoted (`mixing="footnote"`).
+Rows share a table when they come from one suite version and profile and, metric by metric,
+over the runs that have that metric, the same backbone checkpoint, preset, recipe, metric
+version and backbone version (`reports.provenance`). Otherwise the table is refused
+(`mixing="refuse"`, the default) or the odd rows are footnoted (`mixing="footnote"`). A metric
+missing from a run (failed, or dropped by its plan) leaves an empty cell and a footnote.
+
+Honesty about n: a cell shows its n when it differs from the suite's item count; a row run
+with `--limit`, with failures, or with a mini backbone in a real-profile suite is footnoted;
+a column whose rows scored different items is never ranked (no bold best), with a note why.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -20,6 +26,7 @@ import numpy as np
 from harness.errors import SabenchError
 from harness.item_ids import prompt_of
 from harness.records import RunResult
+from reports import provenance as P
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,10 @@ class Cell:
     ci_high: float | None = None
     text: str | None = None
     """Shown instead of a number when `value` is None (verdicts, labels in paired tables)."""
+    n: int | None = None
+    """Items behind the value (`Aggregate.n`; None: unknown, or not a metric cell)."""
+    show_n: bool = False
+    """Render "(n=…)": n differs from the suite's item count (or, that unknown, from other rows)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +73,12 @@ class Table:
     suite: str
     """"<name> v<version>" of the suite the rows come from."""
     footnotes: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    """Table-wide notes (columns not ranked and why, rows whose n is unknown)."""
+    unranked: tuple[str, ...] = ()
+    """Keys of columns whose best value must not be marked."""
+    mini_backbones: tuple[str, ...] = ()
+    """Mini (SynthCaps) backbones behind some column of a real-profile table."""
 
 
 @dataclass(frozen=True)
@@ -93,47 +110,43 @@ PAPER_TABLES = {"audiocaps": TABLE1, "ttabench": TABLE2, "reconstruction": TABLE
 Labels = Mapping[str, str] | Callable[[RunResult], str] | None
 
 
-def _identity(run: RunResult) -> dict[str, str]:
-    """What must agree between rows of one table (label -> value)."""
-    out = {"suite": f"{run.suite} v{run.suite_version}", "profile": run.profile}
-    for m in run.metrics:
-        out[f"{m.name} backbone"] = f"{m.backbone} @ {(m.backbone_checkpoint_sha256 or 'none')[:12]}"
-        out[f"{m.name} preset"] = m.preset
-        out[f"{m.name} recipe"] = str(m.recipe)
-        out[f"{m.name} version"] = m.version
-    return out
+def _refuse(runs: Sequence[RunResult], labels: Sequence[str], i: int, diffs: Sequence[str]) -> SabenchError:
+    who = labels[i] if i < len(labels) else runs[i].run_id
+    first = labels[0] if labels else runs[0].run_id
+    return SabenchError(f"row {who!r} vs {first!r}", "not comparable: " + "; ".join(diffs),
+                        "put runs of one suite version, profile, backbone checkpoint, preset and "
+                        "recipe in a table, or pass mixing='footnote'")
+
+
+def _check_policy(mixing: str) -> None:
+    if mixing not in ("refuse", "footnote"):
+        raise SabenchError(mixing, "unknown mixing policy", "use 'refuse' or 'footnote'")
 
 
 def check_mixing(runs: Sequence[RunResult], mixing: str = "refuse", labels: Sequence[str] = ()
                  ) -> tuple[list[tuple[int, ...]], list[str]]:
-    """Compare every run with the first. Returns (footnote numbers per run, footnotes).
+    """Compare runs (suite version and profile with the first run; each metric of `run.metrics`
+    over the runs that have it). Returns (footnote numbers per run, footnotes).
 
     Raises:
         SabenchError: with `mixing="refuse"` when any run differs, naming rows and fields.
     """
-    if mixing not in ("refuse", "footnote"):
-        raise SabenchError(mixing, "unknown mixing policy", "use 'refuse' or 'footnote'")
-    if not runs:
-        return [], []
-    ref = _identity(runs[0])
+    _check_policy(mixing)
     notes: list[str] = []
     per_run: list[tuple[int, ...]] = []
-    for i, run in enumerate(runs):
-        ident = _identity(run)
-        diffs = [f"{k}: {ident[k]} (vs {ref[k]})" for k in ident if k in ref and ident[k] != ref[k]]
-        if diffs and mixing == "refuse":
-            who = labels[i] if i < len(labels) else run.run_id
-            first = labels[0] if labels else runs[0].run_id
-            raise SabenchError(f"row {who!r} vs {first!r}", "not comparable: " + "; ".join(diffs),
-                               "put runs of one suite version, profile, backbone checkpoint, preset and "
-                               "recipe in a table, or pass mixing='footnote'")
-        nums = []
-        for d in diffs:
-            if d not in notes:
-                notes.append(d)
-            nums.append(notes.index(d) + 1)
-        per_run.append(tuple(nums))
+    for i, diffs in enumerate(P.differences(runs, lambda r, m: True)):
+        texts = [t for _, t in diffs]
+        if texts and mixing == "refuse":
+            raise _refuse(runs, labels, i, texts)
+        per_run.append(tuple(_note(notes, t) for t in texts))
     return per_run, notes
+
+
+def _note(notes: list[str], text: str) -> int:
+    """Footnote number (1-based) of `text`, added once."""
+    if text not in notes:
+        notes.append(text)
+    return notes.index(text) + 1
 
 
 def run_labels(runs: Sequence[RunResult], labels: Labels = None) -> list[str]:
@@ -159,12 +172,55 @@ def run_labels(runs: Sequence[RunResult], labels: Labels = None) -> list[str]:
 def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: str) -> Cell:
     agg = run.aggregate(key)
     if agg is not None:
-        return Cell(float(agg.value), agg.ci_low, agg.ci_high)
+        return Cell(float(agg.value), agg.ci_low, agg.ci_high, n=P.cell_n(run, key))
     if extra is not None:
         for k in (run.run_id, label, run.system.name):
             if k in extra:
                 return Cell(float(extra[k]))
     return Cell(None)
+
+
+def _with_n(rows: list[list[Cell]], runs: Sequence[RunResult]) -> list[list[Cell]]:
+    """Mark the cells whose n differs from their suite's item count (unknown: from the column's)."""
+    out = [list(r) for r in rows]
+    for j in range(len(rows[0]) if rows else 0):
+        ns = {r[j].n for r in rows if r[j].value is not None and r[j].n is not None}
+        for i, run in enumerate(runs):
+            c, full = rows[i][j], P.full_count(run)
+            if c.value is None or c.n is None:
+                continue
+            if (full is not None and c.n != full) or (full is None and len(ns) > 1):
+                out[i][j] = replace(c, show_n=True)
+    return out
+
+
+def _row_notes(runs, names, keys, diffs, notes: list[str], profile: str) -> list[tuple[int, ...]]:
+    """Footnote numbers per row: mixing, --limit, failures, missing metrics, mini backbones."""
+    per_row = []
+    for run, name, dif in zip(runs, names, diffs):
+        texts = [t for _, t in dif]
+        texts += [P.limit_note(run), P.failures_note(run)]
+        texts += [P.missing_note(run, name, k) for k in keys if not P.has_value(run, k)]
+        if profile == "real":
+            texts.append(P.mini_note(run, keys))
+        per_row.append(tuple(dict.fromkeys(_note(notes, t) for t in texts if t)))
+    return per_row
+
+
+def _unranked(spec_cols, rows, runs, names, diffs) -> tuple[list[str], list[str]]:
+    """(keys of directional columns that must not be ranked, a note for each)."""
+    keys, why = [], []
+    for j, col in enumerate(spec_cols):
+        if col.higher_is_better is None:
+            continue
+        held = [(names[i], runs[i], rows[i][j].n) for i in range(len(runs))
+                if rows[i][j].value is not None and math.isfinite(rows[i][j].value)]
+        mixed = any(m in (col.key, "") for d in diffs for m, _ in d)  # "": suite version / profile
+        reason = P.rank_blocker(col.label, held, col.key, mixed)
+        if reason:
+            keys.append(col.key)
+            why.append(reason)
+    return keys, why
 
 
 def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = None, mixing: str = "refuse",
@@ -177,14 +233,30 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     """
     if not runs:
         raise SabenchError(spec.name, "no runs to tabulate", "pass at least one RunResult")
+    _check_policy(mixing)
     names = run_labels(runs, labels)
-    notes, footnotes = check_mixing(runs, mixing, names)
+    keys = [c.key for c in spec.columns]
+    diffs = P.differences(runs, lambda r, m: m in keys and P.has_value(r, m))
+    for i, d in enumerate(diffs):
+        if d and mixing == "refuse":
+            raise _refuse(runs, names, i, [t for _, t in d])
     rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns] for r, n in zip(runs, names)]
     keep = [j for j, c in enumerate(spec.columns)
             if c.key not in spec.optional or any(row[j].value is not None for row in rows)]
-    return Table(spec.name, spec.title, spec.row_header, tuple(spec.columns[j] for j in keep),
-                 tuple(TableRow(n, tuple(row[j] for j in keep), nt) for n, row, nt in zip(names, rows, notes)),
-                 runs[0].profile, f"{runs[0].suite} v{runs[0].suite_version}", tuple(footnotes))
+    cols = [spec.columns[j] for j in keep]
+    rows = _with_n([[row[j] for j in keep] for row in rows], runs)
+    profile = runs[0].profile
+    footnotes: list[str] = []
+    row_notes = _row_notes(runs, names, [c.key for c in cols], diffs, footnotes, profile)
+    unranked, notes = _unranked(cols, rows, runs, names, diffs)
+    unplanned = [n for r, n in zip(runs, names) if r.plan is None]
+    if unplanned:
+        notes.append(f"n planned unknown (no run plan stored with the result): {', '.join(unplanned)}")
+    minis = sorted({b for r in runs for _, b in P.mini_backbones(r, [c.key for c in cols])}) if profile == "real" else []
+    return Table(spec.name, spec.title, spec.row_header, tuple(cols),
+                 tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes)),
+                 profile, f"{runs[0].suite} v{runs[0].suite_version}", tuple(footnotes), tuple(notes),
+                 tuple(unranked), tuple(minis))
 
 
 def table1(runs, labels: Labels = None, mixing: str = "refuse", mos=None) -> Table:
@@ -245,8 +317,13 @@ def table6(run: RunResult, categories: Mapping[str, str] | None = None,
             for k, v in g.items():
                 merged.setdefault(k, []).extend(v)
         rows.append(_cat_row("Total", merged, sum(len(p) for p in prompts.values())))
-    return Table("table6", f"Table 6: Editing per category ({run_labels([run])[0]})", "Edit Type",
-                 TABLE6_COLUMNS, tuple(rows), run.profile, f"{run.suite} v{run.suite_version}")
+    label = run_labels([run])[0]
+    notes = [P.limit_note(run), P.failures_note(run),
+             P.mini_note(run, [c.key for c in TABLE6_COLUMNS]) if run.profile == "real" else None]
+    return Table("table6", f"Table 6: Editing per category ({label})", "Edit Type",
+                 TABLE6_COLUMNS, tuple(rows), run.profile, f"{run.suite} v{run.suite_version}",
+                 notes=tuple(f"{label}: {t}" for t in notes if t),
+                 unranked=tuple(c.key for c in TABLE6_COLUMNS))  # categories are not competitors
 
 
 def _cat_row(label: str, scores: dict[str, list[float]], n: int) -> TableRow:

@@ -57,6 +57,11 @@ class PrecomputedSystem(System):
     """The runner references `file_for(request)` instead of copying decoded audio."""
 
     def __init__(self, path: str | Path, data_root: str | Path | None = None, label: str = "precomputed"):
+        from harness.validate import Field, check_field
+
+        for key, value, optional in (("path", path, False), ("data_root", data_root, True), ("label", label, False)):
+            if not isinstance(value, Path):  # an empty path would silently mean the current folder
+                check_field(value, Field("str", nonempty=True, optional=optional), key, f"system {self.name}")
         super().__init__(path=str(path), data_root=None if data_root is None else str(data_root), label=label)
         self.path = Path(path)
         self.data_root = None if data_root is None else Path(data_root)

@@ -93,7 +93,7 @@ def test_two_group_job_end_to_end(tmp_path, monkeypatch):
     assert "| Unedited source |" in md and "| source-echo |" not in md      # the job's row label
     (out / "report.md").unlink()
     assert cli.main(["report", "--out", str(out), "--formats", "md"]) == 0   # later, from the store
-    assert "| Unedited source |" in (out / "report.md").read_text()
+    assert "| Unedited source [1] |" in (out / "report.md").read_text()  # [1]: the --limit note
 
 
 def test_keep_going_job_survives_a_system_without_weights(tmp_path, monkeypatch, capsys):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.records import Aggregate, ItemScore, MetricInfo, RunResult, SystemInfo, freeze
+from harness.records import Aggregate, ItemScore, MetricInfo, RunPlan, RunResult, SystemInfo, freeze
 
 METRICS = {
     "fd_pann": MetricInfo("fd_pann", False, "panns16k", "c" * 64, "r16k", kind="set"),
@@ -19,13 +19,23 @@ METRICS = {
 
 
 def run(suite: str, label: str, values: dict, *, version: str = "1.0.0", profile: str = "real",
-        items: tuple = (), params: dict | None = None, metric_infos: dict | None = None) -> RunResult:
+        items: tuple = (), params: dict | None = None, metric_infos: dict | None = None, n: int = 10,
+        suite_n: int = 10, limit: int | None = None, planned: bool = True, failures: tuple = (),
+        n_by_metric: dict | None = None) -> RunResult:
+    """A finished run: `n` items scored per metric (`n_by_metric` overrides) out of a suite of
+    `suite_n` prompts (one replicate); `planned=False` gives a result without a run plan."""
     infos = metric_infos or METRICS
     system = SystemInfo(label, "1", "a" * 64, 48000, parameters=freeze(params or {}))
+    metrics = tuple(infos[k] for k in values)
+    plan = RunPlan(suite=suite, suite_version=version, profile=profile, task="generate", preset="sabench", seed=0,
+                   replicates=1, limit=limit, n_prompts=min(limit or suite_n, suite_n), n_suite_prompts=suite_n,
+                   inputs=(), system=system, metrics=metrics, backbones=(), samples_sha256="0" * 64,
+                   n_samples=min(limit or suite_n, suite_n)) if planned else None
+    ns = n_by_metric or {}
     return RunResult(
-        run_id=f"{suite}:{label}", suite=suite, suite_version=version, profile=profile, system=system,
-        metrics=tuple(infos[k] for k in values), aggregates=tuple(Aggregate(k, v, n=10) for k, v in values.items()),
-        items=items)
+        run_id=f"{suite}:{label}" if plan is None else plan.run_id, suite=suite, suite_version=version, profile=profile, system=system,
+        metrics=metrics, aggregates=tuple(Aggregate(k, v, n=ns.get(k, n)) for k, v in values.items() if v is not None),
+        items=items, failures=failures, plan=plan)
 
 
 T1 = [("Resonate", 16.0, 11.04, 0.403, 3.78), ("TangoFlux", 22.6, 12.05, 0.361, 3.85),

@@ -121,6 +121,7 @@ def test_mixing_suite_versions_refused_or_footnoted():
     assert t.rows[2].notes == (1,) and all(not r.notes for i, r in enumerate(t.rows) if i != 2)
     md = render.markdown(t)
     assert "| Base Model [1] |" in md and "[1] suite: ttabench v1.1.0 (vs ttabench v1.0.0)" in md
+    assert set(t.unranked) == {"clap_ms", "aes_cu", "aes_pq"}  # footnoted rows are never ranked
 
 
 def test_mixing_backbone_checkpoint_and_preset_and_profile():
@@ -163,7 +164,8 @@ def test_latex_ties_and_escaping():
     a = F.run("ttabench", "x_&_y%", {"clap_ms": 0.4591})
     b = F.run("ttabench", "b", {"clap_ms": 0.4589})
     tex = render.latex(tables.table2([a, b]))
-    assert r"x\_\&\_y\% & \textbf{0.459}" in tex and r"b & \textbf{0.459}" in tex
+    # equal at the shown precision, not at full precision: only the true best is bold
+    assert r"x\_\&\_y\% & \textbf{0.459}" in tex and "\nb & 0.459 &" in tex
 
 
 def test_ci_rendering():

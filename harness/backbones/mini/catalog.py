@@ -17,3 +17,6 @@ _ENTRIES = (
 
 for _name, _cls, _help in _ENTRIES:
     BACKBONES.register_lazy(_name, f"harness.backbones.mini.backbones:{_cls}", help=_help)
+
+MINI_BACKBONES = frozenset(name for name, _, _ in _ENTRIES)
+"""The mini-world backbone names (reports name them when they score a real-profile run)."""
