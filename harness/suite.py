@@ -48,7 +48,7 @@ FIELDS = {
 
 ALLOW_CODE_ENV = "SABENCH_ALLOW_CODE"
 """Set to 1 (or pass --allow-code) to let suite files name loaders outside the project (docs/trust.md)."""
-LOADERS = {"prompt_file": "harness.suite:load_prompt_file"}
+LOADERS = {"prompt_file": "harness.suite:load_prompt_file", "id_subset": "harness.suite_options:load_subset"}
 """Registered loader names -> "module:function" (a suite may write `loader: prompt_file`)."""
 TRUSTED_LOADER_PACKAGE = "suites."
 """Loaders defined in modules of the project's own `suites` package are always allowed."""
