@@ -38,3 +38,13 @@ def test_mini_world_loader_signatures_match_the_code():
         fn = getattr(importlib.import_module(module), name)
         documented = [a.split("=")[0].strip() for a in args.split(",")]
         assert documented == list(inspect.signature(fn).parameters), name
+
+
+def test_no_merge_conflict_markers_in_the_repository():
+    import subprocess
+
+    out = subprocess.run(["git", "grep", "-n", "-E", "^(<<<<<<<|>>>>>>>) "], cwd=ROOT, capture_output=True,
+                         text=True)
+    if out.returncode not in (0, 1):  # 1: no match; anything else: not a git checkout
+        pytest.skip("not a git checkout")
+    assert out.stdout == "", out.stdout
