@@ -67,7 +67,8 @@ _CLAP_MS_AS = "music_speech_audioset_epoch_15_esc_89.98"
 _AVB_PANNS = AudioRecipe(16000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0, dc_remove=True)
 _AVB_VGGISH = AudioRecipe(16000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0)
 _AVB_CLAP = AudioRecipe(48000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0)
-_ALE_PANNS = AudioRecipe(16000, mono="first", resampler=TORCHAUDIO, length="pad_min", min_seconds=2.0, dc_remove=True)
+_ALE_PANNS = AudioRecipe(16000, mono="first", resampler=TORCHAUDIO, length="pad_min", min_seconds=2.0, dc_remove=True,
+                         dc_before_resample=True)
 
 
 def _av_benchmark_like(name: str, toolkit: str, notes: str) -> MetricPreset:
