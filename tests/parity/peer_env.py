@@ -74,9 +74,18 @@ def cnn14_state(sample_rate: int, seed: int) -> dict:
 
 
 def vggish_state(seed: int = 7) -> dict:
+    """A random VGGish state dict (torchvggish key names). Default init leaves the last hidden
+    layer at ~4e-3 (std ~4e-4 across frames); the 128-d output layer is drawn with std 50 so
+    frames differ by ~1 and FAD is far from 0."""
+    import torch
+
     from harness.backbones.vggish import build_vggish
 
-    return _seeded(build_vggish, seed).state_dict()
+    net = _seeded(build_vggish, seed)
+    gen = torch.Generator().manual_seed(seed + 100)
+    with torch.no_grad():
+        net.embeddings[4].weight.copy_(torch.randn(128, 4096, generator=gen) * 50.0)
+    return net.state_dict()
 
 
 def write_weights(root: Path) -> dict[str, Path]:
@@ -91,9 +100,10 @@ def write_weights(root: Path) -> dict[str, Path]:
         p.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"model": cnn14_state(sr, seed=i)}, p)
         paths[f"cnn14_{sr}"] = p
-        for peer_dir in (root / "audioldm_eval" / "ckpt", root / "torch_hub"):
-            peer_dir.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(p, peer_dir / name)
+        (root / "audioldm_eval" / "ckpt").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(p, root / "audioldm_eval" / "ckpt" / name)
+        (root / "torch_hub").mkdir(parents=True, exist_ok=True)  # frechet_audio_distance keeps the URL's %3D
+        shutil.copyfile(p, root / "torch_hub" / name.replace("=", "%3D"))
     vg = root / "sabench" / "vggish" / VGGISH_FILE
     vg.parent.mkdir(parents=True, exist_ok=True)
     torch.save(vggish_state(), vg)
