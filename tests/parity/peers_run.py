@@ -79,6 +79,8 @@ def run_audioldm_eval(gen: Path, ref: Path, ckpt_parent: Path, sample_rate: int 
     from torch.utils.data import DataLoader
 
     load_mel, fid, isc, kl, panns = _audioldm_eval_modules()
+    for d in (gen, ref):  # it lists every entry of the folder: no fadtk/kadtk cache folders
+        _clean(d)
     _, args = peer_env.CNN14_FILES[sample_rate]
     with peer_env.chdir(ckpt_parent), peer_env.soundfile_torchaudio():
         model = panns.Cnn14(features_list=["2048", "logits"], sample_rate=args[0], window_size=args[1],
@@ -102,6 +104,8 @@ def run_audioldm_eval(gen: Path, ref: Path, ckpt_parent: Path, sample_rate: int 
 def run_frechet_audio_distance(gen: Path, ref: Path, hub_dir: Path, model_name: str = "vggish",
                                sample_rate: int = 16000) -> float:
     """gudgud96's FrechetAudioDistance(ckpt_dir=hub dir).score(background=ref, eval=gen)."""
+    for d in (gen, ref):  # it reads every entry of the folder: no fadtk/kadtk cache folders
+        _clean(d)
     with peer_env.offline_hub(hub_dir):
         import_laion_clap_offline()
         from frechet_audio_distance import FrechetAudioDistance
