@@ -38,6 +38,8 @@ if [ "$have_env" = 0 ]; then
   if [ -s requirements/overrides.txt ]; then
     $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt
   fi
+  # The `peers` test extra (tests/parity, benchmarks/peers.py): --no-deps, see the file.
+  $pip install -q --no-deps -r requirements/peers.txt
   $pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi
