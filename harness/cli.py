@@ -25,7 +25,7 @@ from typing import Any
 
 from harness.errors import SabenchError
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "listen")
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     mini = sub.add_parser("mini", help="the mini world: `sabench mini train` rebuilds corpus, backbones and "
                           "systems (options go to suites.synthcaps.train_all)")
     mini.add_argument("action", choices=("train",))
+    from harness.listen.cmd import add_parser as listen_parser  # argparse only: stays fast
+
+    listen_parser(sub, common)
     return parser
 
 
@@ -319,7 +322,13 @@ def cmd_mini(args: argparse.Namespace) -> int:
 PASS_THROUGH = ("report", "gate", "mini")
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
 
-HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
+def cmd_listen(args: argparse.Namespace) -> int:
+    from harness.listen.cmd import cmd_listen as listen
+
+    return listen(args)
+
+
+HANDLERS = {"listen": cmd_listen, "run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
             "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini}
 
 

@@ -22,6 +22,7 @@ One connection per thread (the web server answers from a thread pool).
 from __future__ import annotations
 
 import json
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -305,7 +306,7 @@ class ListenStore:
                 if ext not in ids:
                     ids[ext] = base + len(ids) + 1
                     conn.execute("INSERT INTO listen_raters VALUES (?,?,?,?,?,?,?)",
-                                 (study, ids[ext], f"{origin}#{ext}", t, t, t, origin))
+                                 (study, ids[ext], f"{origin}#{secrets.token_hex(8)}", t, t, t, origin))
                 conn.execute("INSERT INTO listen_ratings VALUES (?,?,?,?,?,?,?,?,?,?)",
                              (study, ids[ext], trial_id, value, play_ms, 1, None, t, t, 1))
                 conn.execute("INSERT INTO listen_rating_history VALUES (?,?,?,?,?,?,?)",
