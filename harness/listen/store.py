@@ -330,3 +330,18 @@ def listen_tables_exist(conn) -> bool:
 
 __all__ = ["Assignment", "Clip", "LISTEN_SCHEMA", "ListenStore", "Rater", "Rating", "StaleRevision", "Trial",
            "listen_tables_exist", "now"]
+
+
+class ListenReader(ListenStore):
+    """The listening tables through an already-open results-store connection (read-only opens,
+    reports): no schema writes."""
+
+    def __init__(self, conn, path: Path):
+        self.path = Path(path)
+        self._conn = conn
+
+    def _db(self):
+        return self._conn
+
+    def close(self) -> None:
+        pass
