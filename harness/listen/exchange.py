@@ -21,6 +21,7 @@ from pathlib import Path
 
 from harness.errors import SabenchError
 from harness.listen.design import condition_label
+from harness.listen.server import play_tolerance_ms
 from harness.listen.store import ListenStore
 from harness.paths import atomic_write_bytes
 
@@ -121,9 +122,9 @@ def import_ratings(store: ListenStore, study: str, path: Path) -> int:
         play_ms = _whole(play) if play else -1
         if play and (play_ms is None or play_ms < 0):
             raise SabenchError(where, f"play_ms {play!r} is not a whole number of milliseconds", "fix the row")
-        need = min(secs[c] for c in (t.clip_a, t.clip_b) if c) * design["min_play"] * 1000 - 300
-        if play and play_ms < need:
-            raise SabenchError(where, f"played {play_ms} ms, the design requires {need + 300:.0f} ms",
+        need = min(secs[c] for c in (t.clip_a, t.clip_b) if c) * design["min_play"] * 1000
+        if play and play_ms < need - play_tolerance_ms(need):
+            raise SabenchError(where, f"played {play_ms} ms, the design requires {need:.0f} ms",
                                "drop ratings given without listening; nothing was imported")
         ext = (row.get("rater") or "").strip()
         if not ext:

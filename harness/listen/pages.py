@@ -111,7 +111,7 @@ I agree to take part and to the storing of my answers as described.</label></p>
 
 def loudness_check(token: str, clip_id: str) -> str:
     return page("Listening test: volume", f"""<h1>Set your volume</h1>
-<p>Play this noise and set your volume to a comfortable level. Keep it there for the whole test.</p>
+<p>Play this test sound and set your volume to a comfortable level. Keep it there for the whole test.</p>
 <audio id=check-audio controls preload=auto src='/r/{e(token)}/c/{e(clip_id)}'></audio>
 <form method=post action='/r/{e(token)}/check'><p><button id=check-continue disabled>Continue</button></p></form>""")
 

@@ -37,8 +37,13 @@ from harness.listen.store import Assignment, ListenStore, Rater, StaleRevision
 
 MAX_BODY = 4096
 """Bytes: larger request bodies are refused (413)."""
-PLAY_TOLERANCE_MS = 300
-"""Timer slack allowed when checking the reported listening time."""
+PLAY_TOLERANCE = (50.0, 0.05, 300.0)
+"""Timer slack allowed when checking the reported listening time: max(50 ms, 5%), at most 300 ms."""
+
+
+def play_tolerance_ms(required_ms: float) -> float:
+    lo, frac, hi = PLAY_TOLERANCE
+    return min(hi, max(lo, frac * required_ms))
 HEADERS = {
     "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -214,7 +219,8 @@ class _App:
         d = self.design(r.study)
         secs = {c.clip_id: c.seconds for c in self.store.clips(r.study)}
         need = [secs[c] for c, _, req in self._view(r, a)["clips"] if req]
-        want_ms = d["min_play"] * min(need) * 1000.0 - PLAY_TOLERANCE_MS
+        want_ms = d["min_play"] * min(need) * 1000.0
+        want_ms -= play_tolerance_ms(want_ms)
         if (d["min_play"] >= 1.0 and not ended) or play_ms < want_ms:
             whole = "to the end" if d["min_play"] >= 1.0 else f"for {d['min_play'] * min(need):.1f} s"
             raise Refused(422, f"please play the clip{'s' if len(need) > 1 else ''} {whole} before answering "
