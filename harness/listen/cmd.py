@@ -107,7 +107,7 @@ def _designs(results: Any, args: argparse.Namespace, base: dict[str, Any]) -> li
                   "runs": tuple(r.run_id for r in runs)}
         if args.suite and not fields.get("suite"):
             fields["suite"] = args.suite
-        out.append(Design(**fields))
+        out.append(Design(**fields).validate())
     if base.get("study") and len(out) > 1:
         raise SabenchError(f"--study {base['study']}", f"the selected runs span {len(out)} suites",
                            "add --suite NAME (one study per suite)")
