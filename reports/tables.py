@@ -38,6 +38,8 @@ class Column:
     decimals: int = 3
     signed: bool = False
     """Show a leading "+" on positive values (ΔCLAP)."""
+    always_ci: bool = False
+    """Show the CI even when the report shows none (MOS: human ratings always carry theirs)."""
 
 
 @dataclass(frozen=True)
@@ -93,14 +95,14 @@ class TableSpec:
 DELTA = "\u0394"
 TABLE1 = TableSpec("table1", "Table 1: Text-to-audio generation on AudioCaps", "Model", (
     Column("fd_pann", "FD", False, 1), Column("is_pann", "IS", True, 2),
-    Column("clap_laion", "CLAP", True, 3), Column("mos", "MOS", True, 2)), optional=("mos",))
+    Column("clap_laion", "CLAP", True, 3), Column("mos", "MOS", True, 2, always_ci=True)), optional=("mos",))
 TABLE2 = TableSpec("table2", "Table 2: TTA-Bench (accuracy prompts)", "Model", (
     Column("clap_ms", "CLAP", True, 3), Column("aes_cu", "AES-CU", True, 3), Column("aes_pq", "AES-PQ", True, 3)))
 TABLE3 = TableSpec("table3", "Table 3: Acoustic reconstruction", "Config", (
     Column("mel_loss", "Mel Loss", False, 3), Column("stft_loss", "STFT Loss", False, 3)))
 TABLE4 = TableSpec("table4", "Table 4: Training-free editing", "Method", (
     Column("clap_target", "CLAP", True, 3), Column("delta_clap", f"{DELTA}CLAP", True, 3, signed=True),
-    Column("mos", "MOS", True, 2)), optional=("mos",))
+    Column("mos", "MOS", True, 2, always_ci=True)), optional=("mos",))
 TABLE6_COLUMNS = (Column("n", "N", None, 0), Column("clap_target", "CLAP", True, 3),
                   Column("delta_clap", f"{DELTA}CLAP", True, 3, signed=True))
 PAPER_TABLES = {"audiocaps": TABLE1, "ttabench": TABLE2, "reconstruction": TABLE3, "editing": TABLE4}
@@ -366,7 +368,7 @@ def leaderboard(runs: Sequence[RunResult], labels: Labels = None, mixing: str = 
         big = max(vals, default=0.0)
         cols.append(Column(name, name, hib, 1 if big >= 100 else 2 if big >= 10 else 3))
     if "mos" not in infos:
-        cols.append(Column("mos", "MOS", True, 2))       # listening-test ratings, when there are any
+        cols.append(Column("mos", "MOS", True, 2, always_ci=True))       # listening-test ratings, when there are any
     spec = TableSpec("leaderboard", title or f"Leaderboard: {runs[0].suite} v{runs[0].suite_version}",
                      "System", tuple(cols), optional=("mos",))
     return build_table(runs, spec, labels, mixing, mos)
