@@ -189,7 +189,7 @@ def _actions(args: argparse.Namespace, store: Any, studies: list[str], out: Path
     from harness.listen.design import add_raters
 
     one = args.study or (studies[0] if len(studies) == 1 else None)
-    needs_one = args.export or args.export_trials or args.import_csv or args.add_raters or args.simulate
+    needs_one = args.export or args.export_trials or args.import_csv or args.add_raters
     if needs_one and one is None:
         raise SabenchError("sabench listen", f"{len(studies)} studies in this store: {', '.join(studies)}",
                            "name one with --study")
@@ -203,16 +203,8 @@ def _actions(args: argparse.Namespace, store: Any, studies: list[str], out: Path
     if args.export_trials:
         print(f"wrote {exchange.export_trials(store, one, Path(args.export_trials))} trials to {args.export_trials}; "
               f"clips: {out / 'listen' / one / 'clips'}")
-    if args.simulate:
-        from harness.listen import simulate as sim
-
-        design = store.design_json(one)
-        means = sim.default_means(design, sim.parse_means(args.means))
-        tokens = add_raters(store, one, min(args.simulate, sim.MAX_RATERS))
-        with sim.BackgroundServer(store.path) as url:
-            res = sim.simulate(url, tokens, sim.truth(store, one, means), seed=design["seed"])
-        print(f"simulated {res.raters} raters: {res.accepted} ratings accepted, {res.refused} refused")
-        print("true means: " + ", ".join(f"{design['labels'].get(k, k)}={v:g}" for k, v in means.items()))
+    for study in ([one] if one else studies) if args.simulate else []:
+        _simulate(store, study, args.simulate, args.means)
     if args.summary or args.simulate:
         for s in studies if not one else [one]:
             print(format_summary(summarize(store, s)))
@@ -224,6 +216,19 @@ def _actions(args: argparse.Namespace, store: Any, studies: list[str], out: Path
         print(f"serving on http://{args.host}:{args.port}/ (Ctrl-C stops; ratings are saved as they come)")
         serve(store.path, args.host, args.port, quiet=args.quiet)
     return 0
+
+
+def _simulate(store: Any, study: str, n: int, means_text: str) -> None:
+    from harness.listen import simulate as sim
+    from harness.listen.design import add_raters
+
+    design = store.design_json(study)
+    means = sim.default_means(design, sim.parse_means(means_text))
+    tokens = add_raters(store, study, min(n, sim.MAX_RATERS))
+    with sim.BackgroundServer(store.path) as url:
+        res = sim.simulate(url, tokens, sim.truth(store, study, means), seed=design["seed"])
+    print(f"study {study}: simulated {res.raters} raters: {res.accepted} ratings accepted, {res.refused} refused")
+    print("  true means: " + ", ".join(f"{design['labels'].get(k, k)}={v:g}" for k, v in means.items()))
 
 
 def _data_root(args: argparse.Namespace) -> Path | None:
