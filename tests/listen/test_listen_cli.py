@@ -170,3 +170,19 @@ def test_report_fills_the_mos_column_of_the_paper_tables(tmp_path, tmp_cache, ca
     assert "<h2>Listening tests</h2>" in html and html.count('class="bar"') == len(s.mos)
     if task == "edit":
         assert "source (unedited)" in html
+
+
+def test_per_rater_shares_cover_the_main_trials_evenly(tmp_path, tmp_cache):
+    out, suite = make_store(tmp_path, n=6)
+    make_study(out, suite, "--study", "pr", "--items", "6", "--raters", "4", "--per-rater", "3",
+               "--references", "1", "--anchors", "1", "--attention", "1")
+    store = ListenStore(out / "results.sqlite")
+    main = {t.trial_id for t in store.trials("pr") if not t.control}
+    controls = {t.trial_id for t in store.trials("pr") if t.control}
+    seen: dict[str, int] = {}
+    for r in store.raters("pr"):
+        mine = [a.trial.trial_id for a in store.assignments(r)]
+        assert len(mine) == 3 + 3 and controls <= set(mine)
+        for t in set(mine) & main:
+            seen[t] = seen.get(t, 0) + 1
+    assert len(main) == 12 and set(seen) == main and set(seen.values()) == {1}   # 4 raters x 3 = 12, once each
