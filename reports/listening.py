@@ -10,7 +10,7 @@ import html
 import math
 from typing import Any, Sequence
 
-WIDTH, ROW, LEFT = 520, 26, 190
+WIDTH, ROW, LEFT = 640, 26, 280
 """SVG geometry in px: total width, row height, label column."""
 
 

@@ -26,7 +26,7 @@ border-radius:.4em;padding:.7em .3em;text-align:center;cursor:pointer;min-height
 .scale input{display:block;margin:0 auto .2em}button,.button{font-size:1.1em;padding:.7em 1.4em;border-radius:.4em;
 border:0;background:#2456a6;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button:disabled{background:#999}#message{min-height:1.5em;color:#a40000;font-weight:600;margin:.6em 0}
-.text{background:#f2f2f2;padding:.5em .7em;border-radius:.3em}.attention{background:#fff2c6;padding:.5em .7em}
+.text{display:block;background:#f2f2f2;padding:.5em .7em;border-radius:.3em;margin-top:.2em}.attention{background:#fff2c6;padding:.5em .7em}
 .progress{color:#555}input[name=code]{font-size:1.1em;width:100%;padding:.5em}nav{margin-top:1.5em;display:flex;justify-content:space-between}
 """
 
