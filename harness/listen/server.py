@@ -156,8 +156,7 @@ class _App:
         clip = self.store.clip(cid) if cid in allowed else None
         if clip is None:
             raise Refused(404, "no such clip in your trials")
-        data = Path(clip.path).read_bytes()
-        return Response(data, media_type="audio/wav", headers=HEADERS)
+        return _ranged(Path(clip.path).read_bytes(), request.headers.get("range"))
 
     # -- API --------------------------------------------------------------------------------
     def _view(self, r: Rater, a: Assignment) -> dict[str, Any]:
@@ -225,6 +224,27 @@ class _App:
             whole = "to the end" if d["min_play"] >= 1.0 else f"for {d['min_play'] * min(need):.1f} s"
             raise Refused(422, f"please play the clip{'s' if len(need) > 1 else ''} {whole} before answering "
                           f"(played {play_ms / 1000:.1f} s of {min(need):.1f} s); nothing was saved")
+
+
+def _ranged(data: bytes, header: str | None) -> Response:
+    """The clip, or the byte range asked for (`Range: bytes=a-b`; phones' players need it)."""
+    headers = {**HEADERS, "Accept-Ranges": "bytes"}
+    if not header:
+        return Response(data, media_type="audio/wav", headers=headers)
+    unit, _, spec = header.partition("=")
+    first, _, last = spec.strip().partition("-")
+    size = len(data)
+    try:
+        if unit.strip() != "bytes" or "," in spec:
+            raise ValueError
+        start, end = (size - int(last), size - 1) if not first else (int(first), int(last) if last else size - 1)
+        end = min(end, size - 1)
+        if start < 0 or start > end:
+            raise ValueError
+    except ValueError:
+        return Response(b"", 416, headers={**headers, "Content-Range": f"bytes */{size}"})
+    return Response(data[start:end + 1], 206, media_type="audio/wav",
+                    headers={**headers, "Content-Range": f"bytes {start}-{end}/{size}"})
 
 
 def _int(v: Any) -> bool:

@@ -139,6 +139,13 @@ def test_clips_are_served_only_for_the_raters_own_trials(kit_store, server):
     conn.request("GET", url)
     resp = conn.getresponse()
     assert resp.status == 200 and resp.getheader("content-type") == "audio/wav" and resp.read()[:4] == b"RIFF"
+    whole = _get(conn, url)[2]
+    for rng, status, part, total in (("bytes=0-9", 206, whole[:10], f"bytes 0-9/{len(whole)}"),
+                                     ("bytes=10-", 206, whole[10:], f"bytes 10-{len(whole) - 1}/{len(whole)}"),
+                                     ("bytes=-4", 206, whole[-4:], f"bytes {len(whole) - 4}-{len(whole) - 1}/{len(whole)}"),
+                                     (f"bytes={len(whole)}-", 416, b"", f"bytes */{len(whole)}")):
+        got = _get(conn, url, {"Range": rng})
+        assert (got[0], got[1], got[2]) == (status, total, part), rng
     conn.request("GET", url.replace(token, "nobody"))
     resp = conn.getresponse()
     resp.read()
@@ -147,6 +154,12 @@ def test_clips_are_served_only_for_the_raters_own_trials(kit_store, server):
     resp = conn.getresponse()
     assert resp.status == 404 and b"no such clip" in resp.read()
     conn.close()
+
+
+def _get(conn, url: str, headers: dict | None = None) -> tuple[int, str | None, bytes]:
+    conn.request("GET", url, headers=headers or {})
+    resp = conn.getresponse()
+    return resp.status, resp.getheader("content-range"), resp.read()
 
 
 @pytest.mark.parametrize("ask_ok", [True, False])
