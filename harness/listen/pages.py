@@ -43,10 +43,11 @@ SCRIPT = """
     var played = clips.map(function () { return 0; }), ended = clips.map(function () { return false; });
     var started = clips.map(function () { return null; });
     clips.forEach(function (a, i) {
-      a.addEventListener('playing', function () { started[i] = performance.now(); });
       function stop() {
         if (started[i] !== null) { played[i] += performance.now() - started[i]; started[i] = null; }
       }
+      a.addEventListener('playing', function () { stop(); started[i] = performance.now(); });
+      a.addEventListener('waiting', stop);
       a.addEventListener('pause', stop);
       a.addEventListener('ended', function () { stop(); ended[i] = true; a.setAttribute('data-ended', 'yes'); });
     });
