@@ -12,6 +12,7 @@ import pytest
 from harness.listen.design import add_raters
 from harness.listen.simulate import call
 from harness.listen.store import ListenStore
+from harness.results import ResultsStore
 
 
 def _store(kit_store) -> ListenStore:
@@ -171,3 +172,22 @@ def test_attention_answers_are_stored_as_given(kit_store, server, ask_ok):
     assert call(server, f"/api/r/{token}/rate", _answer(t, value))[0] == 200
     (r,) = store.ratings_of(store.rater(token))
     assert r.value == value
+
+
+def test_listening_tables_carry_their_own_schema_version(tmp_path):
+    import sqlite3
+
+    from harness.errors import SabenchError
+    from harness.listen.store import LISTEN_SCHEMA
+
+    path = tmp_path / "results.sqlite"
+    ListenStore(path)
+    conn = sqlite3.connect(path)
+    meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    assert meta["listen_schema_version"] == str(LISTEN_SCHEMA) and "schema_version" in meta
+    assert ResultsStore(path, read_only=True).runs() == []          # still a plain results store to readers
+    conn.execute("UPDATE meta SET value = '99' WHERE key = 'listen_schema_version'")
+    conn.commit()
+    conn.close()
+    with pytest.raises(SabenchError, match="listening tables have schema version 99"):
+        ListenStore(path)
