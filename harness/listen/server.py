@@ -349,7 +349,8 @@ def serve(results_path: str | Path, host: str = "127.0.0.1", port: int = 8765, q
     import uvicorn
 
     uvicorn.run(make_app(results_path), host=host, port=port, log_level="warning" if quiet else "info",
-                server_header=False, date_header=False, proxy_headers=True)
+                server_header=False, date_header=False, proxy_headers=True,
+                access_log=False)                # access lines would carry rater tokens
 
 
 __all__ = ["MAX_BODY", "make_app", "serve"]
