@@ -6,6 +6,11 @@ Layout under a store root (never inside the installed package):
     audio/<key[:2]>/<key>.json    sidecar: sample rate, channels, frames, sha256 of the file
     embeddings/<key[:2]>/<key>.npz  named arrays + the key + a digest of the arrays
 
+A sample can also be *referenced* instead of stored (`put_reference`): the sidecar then
+records the path of an existing file (a user's pre-generated clip) and its sha256, and no copy
+is written; reading it back re-hashes that file, and a changed or moved file is reported as
+absent (its sidecar is removed, the user's file never touched).
+
 Every write is atomic (temp file + rename). The audio file is written before its sidecar, so
 a sidecar is the commit marker: a run killed between the two leaves an orphan audio file
 that is simply overwritten next time. Reads verify content (sha256 of the audio file, digest
@@ -82,14 +87,33 @@ class ArtifactStore:
         atomic_write_bytes(self._sidecar(key), json.dumps(meta, sort_keys=True).encode())
         return sample
 
+    def put_reference(self, key: str, path: str | Path, seconds: float = 0.0) -> AudioSample:
+        """Record the existing audio file `path` under `key` without copying it: the sample's
+        path is that file, its sha256 the file's. The file is read once to check it (an
+        unreadable, empty or non-finite file raises `AudioError` naming it)."""
+        path = Path(path).expanduser().resolve()
+        sha = sha256_file(path)
+        audio = audio_io.read(path)  # (C, T) float32; raises AudioError for bad files
+        sample = AudioSample(key=key, path=str(path), sample_rate=int(audio.sample_rate),
+                             channels=audio.channels, frames=audio.frames, sha256=sha, seconds=float(seconds))
+        meta = {"key": key, "external": str(path), "sample_rate": sample.sample_rate,
+                "channels": sample.channels, "frames": sample.frames, "sha256": sha,
+                "seconds": sample.seconds, "format": "external", "schema": SCHEMA_VERSION}
+        atomic_write_bytes(self._sidecar(key), json.dumps(meta, sort_keys=True).encode())
+        return sample
+
     def get_audio(self, key: str) -> AudioSample | None:
-        """The stored sample, or None when absent or corrupt (a corrupt entry is deleted)."""
+        """The stored sample, or None when absent or corrupt (a corrupt entry is deleted; for a
+        referenced file only the sidecar is, never the file)."""
         path, side = self.path_for(key), self._sidecar(key)
         if not side.exists():
             return None
+        owned = True
         try:
             meta = json.loads(side.read_text(encoding="utf-8"))
-            ok = (meta.get("key") == key and path.exists()
+            if meta.get("external"):
+                path, owned = Path(meta["external"]), False
+            ok = (meta.get("key") == key and path.is_file()
                   and sha256_file(path) == meta["sha256"])
             sample = AudioSample(key=key, path=str(path), sample_rate=int(meta["sample_rate"]),
                                  channels=int(meta["channels"]), frames=int(meta["frames"]),
@@ -97,7 +121,7 @@ class ArtifactStore:
         except (ValueError, KeyError, TypeError, OSError):
             ok = False
         if not ok:
-            _unlink(path, side)
+            _unlink(*((path, side) if owned else (side,)))
             return None
         return sample
 

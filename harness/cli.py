@@ -8,10 +8,16 @@
     sabench report | list [kind] | doctor | gate ...
     sabench mini train [--quick]              # rebuild the mini world (corpus, backbones, systems)
 
-Systems are given as `name` or `name:key=value,key=value` (values parsed as YAML scalars).
-Every import beyond argparse happens inside a command, so `sabench --help` and
-`sabench list` stay fast and never import torch. A `SabenchError` prints one line on
-stderr and exits 2; any other exception keeps its traceback (it is a bug).
+Systems are given as `name` or `name:key=value,key=value` (`harness.system_spec`); suite
+options (`--suite-arg K=V`, `--captions`, `--reference-dir`, `--missing`, `--ids`) are checked
+against the suite's loader (`harness.suite_options`). Every import beyond argparse happens
+inside a command, so `sabench --help` and `sabench list` stay fast and never import torch.
+
+Exit codes (`harness.outcome`; the README table covers gate too): 0 everything scored; 1 the
+command ran to the end without scoring everything (failures under --keep-going, nothing
+scored); 2 stopped by a `SabenchError`, printed as one line naming the item and the fix
+(usage or an unusable input); 130 interrupted. Any other exception keeps its traceback (a
+bug). This module is the top layer: nothing else imports it.
 """
 
 from __future__ import annotations
@@ -23,9 +29,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SabenchError
+from harness.errors import SabenchError, UsageError
+from harness.outcome import exit_status, print_summary
+from harness.system_spec import build_system as make_system
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "listen")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data", "listen")
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -45,24 +53,38 @@ def _common() -> argparse.ArgumentParser:
     return p
 
 
+def _suite_opts() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("suite options (for --suite; checked against the suite's loader)")
+    g.add_argument("--suite-arg", action="append", default=[], metavar="KEY=VALUE",
+                   help="set one of the suite loader's arguments (repeatable), e.g. variant=975-first")
+    g.add_argument("--captions", metavar="VARIANT", help="caption variant (= --suite-arg variant=...), "
+                   "AudioCaps: 957-last, 964-third, 886-tango, 975-first, all-4875")
+    g.add_argument("--reference-dir", metavar="DIR", help="folder of reference clips (= audio_dir)")
+    g.add_argument("--missing", choices=("fail", "skip", "keep"),
+                   help="reference clip missing: fail (default), skip the prompt, keep it without reference")
+    g.add_argument("--ids", metavar="FILE|a,b,c", help="only these prompt ids (a file, one per line, or a list)")
+    return p
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = _common()
+    common, suite_opts = _common(), _suite_opts()
     parser = argparse.ArgumentParser(prog="sabench", description="Benchmark text-to-audio generation and editing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", parents=[common], help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
+    run = sub.add_parser("run", parents=[common, suite_opts], help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
     run.add_argument("--suite", "-s", action="append", default=[], help="suite name or suite.yaml (repeatable)")
     run.add_argument("--system", "-m", action="append", default=[], help="name[:k=v,...] (repeatable)")
     run.add_argument("--job", "-j", help="a job: name in suites/jobs/ or a YAML path (suites x systems groups); "
                      "no --job/--suite/--system: the 'mini' job")
     run.add_argument("--no-report", action="store_true", help="print the summary only")
-    gen = sub.add_parser("generate", parents=[common], help="generate samples only (artifact store / a folder)")
+    gen = sub.add_parser("generate", parents=[common, suite_opts], help="generate samples only (artifact store / a folder)")
     gen.add_argument("--suite", "-s", action="append", default=[])
     gen.add_argument("--system", "-m", action="append", default=[])
     gen.add_argument("--job", "-j", help="every (suite, system) pair of a job (instead of --suite/--system)")
     gen.add_argument("--shard", help="K/N: only every N-th item starting at the K-th (1 <= K <= N) of each "
                      "suite x system; N processes sharing --out produce everything, then `run` scores it")
     gen.add_argument("--to", help="also copy outputs here as <id>.wav with a manifest.csv (scoreable later)")
-    score = sub.add_parser("score", parents=[common], help="score pre-generated audio (folder or manifest) on a suite")
+    score = sub.add_parser("score", parents=[common, suite_opts], help="score pre-generated audio (folder or manifest) on a suite")
     score.add_argument("--suite", "-s", action="append", default=[], required=True)
     score.add_argument("--path", required=True, help="folder of <id>.wav/.flac or a CSV/TSV/JSON/JSONL manifest")
     score.add_argument("--data-root", help="root for relative manifest paths (default: the manifest's folder)")
@@ -77,45 +99,31 @@ def build_parser() -> argparse.ArgumentParser:
     mini = sub.add_parser("mini", help="the mini world: `sabench mini train` rebuilds corpus, backbones and "
                           "systems (options go to suites.synthcaps.train_all)")
     mini.add_argument("action", choices=("train",))
+    from harness.fetch.cli import add_fetch_parsers
+
+    add_fetch_parsers(sub)  # `weights fetch` / `data fetch`: the only commands that use the network
     from harness.listen.cmd import add_parser as listen_parser  # argparse only: stays fast
 
     listen_parser(sub, common)
     return parser
 
 
-def parse_system(spec: str) -> tuple[str, dict[str, Any]]:
-    """"name" or "name:k=v,k=v" -> (name, params); values are YAML scalars ("4" -> 4)."""
-    import yaml
+def suite_options(args: argparse.Namespace) -> Any:
+    """The `SuiteOptions` the command line gives (empty when none); refused with --job."""
+    from harness.suite_options import from_flags
 
-    name, _, rest = spec.partition(":")
-    params: dict[str, Any] = {}
-    for part in filter(None, rest.split(",")):
-        key, eq, value = part.partition("=")
-        if not eq or not key.strip():
-            raise SabenchError(f"--system {spec}", f"bad parameter {part!r}", "write name:key=value,key=value")
-        params[key.strip()] = yaml.safe_load(value) if value.strip() else ""
-    return name.strip(), params
-
-
-def make_system(spec: str) -> Any:
-    from harness.registry import SYSTEMS, load_catalog
-
-    load_catalog()
-    name, params = parse_system(spec)
-    cls = SYSTEMS.get(name)
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise SabenchError(f"--system {spec}", f"bad parameters ({exc})", "see the system's docstring") from exc
+    options = from_flags(args.suite_arg, captions=args.captions, reference_dir=args.reference_dir,
+                         missing=args.missing, ids=args.ids)
+    if options and getattr(args, "job", None):
+        raise UsageError("sabench --job", "suite options apply to --suite only",
+                         "set loader_args in the suite files of the job, or use --suite")
+    return options
 
 
 def _data_root(args: argparse.Namespace) -> Path | None:
-    if args.data:
-        return Path(args.data)
-    from harness.paths import shared_root
+    from harness.paths import data_root
 
-    root = shared_root()
-    return root / "data" if root is not None and (root / "data").is_dir() else None
+    return data_root(args.data)
 
 
 # ------------------------------------------------------------------------------- commands
@@ -124,20 +132,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.job import DEFAULT_JOB, Job, JobGroup, load_job
 
     if args.job and (args.suite or args.system):
-        raise SabenchError("sabench run", "--job cannot be combined with --suite/--system",
-                           "put the extra suites/systems into the job file, or drop --job")
+        raise UsageError("sabench run", "--job cannot be combined with --suite/--system",
+                         "put the extra suites/systems into the job file, or drop --job")
     if args.suite or args.system:
         if not args.suite or not args.system:
-            raise SabenchError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
-                               "add the missing option, e.g. --suite NAME --system NAME")
+            raise UsageError("sabench run", "needs both --suite and --system (or neither: the mini leaderboard)",
+                             "add the missing option, e.g. --suite NAME --system NAME")
         job = Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
     else:
         job = load_job(args.job or DEFAULT_JOB)
     aborted: list[str] = []
     evaluated = _evaluate(args, job, aborted=aborted)
     results = [r for _, _, r in evaluated]
-    _print_summary(results)
-    if not args.no_report:
+    print_summary(results)
+    if not args.no_report and results:
         labels = {r.run_id: lab for suite, spec, r in evaluated if (lab := job.label(suite, spec))}
         if labels:
             from harness.results import ResultsStore
@@ -145,12 +153,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             ResultsStore(Path(args.out) / "results.sqlite").put_labels(labels)
         _build_report(args, quiet_missing=True, runs=results, compare_to=report_baseline(job, results),
                       labels=labels or None)
-    empty = [f"{r.suite} x {r.system.name}" for r in results if not r.aggregates]
-    if empty:
-        print(f"sabench: no metric produced a number for: {', '.join(empty)}", file=sys.stderr)
-    for line in aborted:
-        print(f"sabench: not run: {line}", file=sys.stderr)
-    return 1 if empty or aborted else 0
+    return exit_status(results, aborted)
 
 
 def report_baseline(job: Any, results: list[Any]) -> str | None:
@@ -158,35 +161,51 @@ def report_baseline(job: Any, results: list[Any]) -> str | None:
     return job.compare_to if any(r.system.name == job.compare_to for r in results) else None
 
 
+def resolve(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None) -> tuple[list, dict, dict]:
+    """(pairs, {suite: spec with the command line's suite options}, {system spec: System}):
+    everything the command line names, checked before any work.
+    Systems are built once per spec (`built`: already-made systems by spec); no weights read."""
+    from harness.suite import load_suite
+    from harness.suite_options import apply_options
+
+    options = suite_options(args)
+    pairs = job.pairs()
+    specs = {s: apply_options(load_suite(s), options) for s, _ in pairs}
+    systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}
+    args.score_device = _score_device(args)
+    return pairs, specs, systems
+
+
+def capable(spec: Any, system: Any) -> bool:
+    return spec.task in getattr(system, "capabilities", frozenset({"generate"}))
+
+
 def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None = None,
               aborted: list[str] | None = None) -> list[tuple[str, str, Any]]:
-    """(suite, system spec, RunResult) for every (suite, system) pair of the job, in order;
-    systems are built once per spec (`built`: already-made systems by spec). With the job's
-    `skip_incapable` a system that cannot do a suite's task is skipped (noted). With
-    --keep-going a pair that cannot start (missing weights or data) is noted in `aborted`
+    """(suite, system spec, RunResult) for every (suite, system) pair of the job, in order.
+    With the job's `skip_incapable` a system that cannot do a suite's task is skipped (noted).
+    With --keep-going a pair that cannot start (missing weights or data) is noted in `aborted`
     and the job goes on with the next pair; without it, the error stops the job."""
     from harness.progress import note
     from harness.results import ResultsStore
     from harness.runner import run_suite
-    from harness.suite import load_suite
 
+    pairs, specs, systems = resolve(args, job, built)
     out = Path(args.out)
     store = ResultsStore(out / "results.sqlite")
-    score_device = _score_device(args)
-    pairs = job.pairs()
-    specs = {s: load_suite(s) for s, _ in pairs}                 # every suite validated up front
-    systems = {m: (built or {}).get(m) or make_system(m) for _, m in pairs}  # no weights read yet
     results = []
     for suite, sys_spec in pairs:
         spec, system = specs[suite], systems[sys_spec]
-        if job.skip_incapable and spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
+        if job.skip_incapable and not capable(spec, system):
             note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
             continue
         note(f"run {spec.name} x {system.name}", show=not args.quiet)
         try:
             run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
                             limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
-                            score_device=score_device)
+                            score_device=args.score_device)
+        except UsageError:
+            raise
         except SabenchError as exc:
             if not args.keep_going or aborted is None:
                 raise
@@ -206,36 +225,24 @@ def _score_device(args: argparse.Namespace) -> str | None:
     return resolve_device("--score-device", value)
 
 
-def _print_summary(results: list[Any]) -> None:
-    for r in results:
-        print(f"{r.suite} v{r.suite_version} [{r.profile}] x {r.system.name}  (run {r.run_id})")
-        for a in r.aggregates:
-            ci = f"  [{a.ci_low:.4g}, {a.ci_high:.4g}]" if a.ci_low is not None else ""
-            print(f"  {a.metric:<28} {a.value:.6g}{ci}  n={a.n}")
-        if r.failures:
-            print(f"  {len(r.failures)} failure(s):")
-            for f in r.failures[:20]:
-                print(f"    {f.item_id} [{f.stage}] {f.message}")
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
     from harness.generate_cmd import generate
 
-    return generate(args)
+    return generate(args, resolve)
 
 
 def cmd_score(args: argparse.Namespace) -> int:
+    from harness.job import Job, JobGroup
     from systems.precomputed import PrecomputedSystem
 
     if not Path(args.path).exists():
-        raise SabenchError(args.path, "not found", "give a folder of <id>.wav files or a manifest (id,path)")
-    from harness.job import Job, JobGroup
-
+        raise UsageError(args.path, "not found", "give a folder of <id>.wav files or a manifest (id,path)")
     system = PrecomputedSystem(args.path, data_root=args.data_root, label=args.label)
     job = Job("score", "score", (JobGroup(tuple(args.suite), (args.label,)),))
-    res = [r for _, _, r in _evaluate(args, job, {args.label: system})]
-    _print_summary(res)
-    return 1 if any(r.failures for r in res) or not res else 0
+    aborted: list[str] = []
+    results = [r for _, _, r in _evaluate(args, job, {args.label: system}, aborted=aborted)]
+    print_summary(results)
+    return exit_status(results, aborted)
 
 
 def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: list[str] | None = None,
@@ -273,7 +280,7 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
 
 def cmd_report(args: argparse.Namespace) -> int:
     if not (Path(args.out) / "results.sqlite").is_file():
-        raise SabenchError(str(Path(args.out) / "results.sqlite"), "no results store here",
+        raise UsageError(str(Path(args.out) / "results.sqlite"), "no results store here",
                            "run `sabench run` first, or pass --out to the run folder")
     return _build_report(args, rest=args.rest)
 
@@ -313,6 +320,12 @@ def cmd_gate(args: argparse.Namespace) -> int:
     return int(gate.main(args.rest) or 0)
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    from harness.fetch.cli import run_fetch
+
+    return run_fetch(args)
+
+
 def cmd_mini(args: argparse.Namespace) -> int:
     from suites.synthcaps import train_all
 
@@ -328,11 +341,13 @@ def cmd_listen(args: argparse.Namespace) -> int:
     return listen(args)
 
 
-HANDLERS = {"listen": cmd_listen, "run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
-            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini}
+HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
+            "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini,
+            "weights": cmd_fetch, "data": cmd_fetch, "listen": cmd_listen}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; returns the exit code (see the module docstring)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]  # the main command, with no arguments, runs the mini leaderboard
@@ -341,8 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     if rest and args.command not in PASS_THROUGH:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     args.rest = rest
+    from harness.progress import format_warning, set_quiet
+
     shown = warnings.formatwarning
-    warnings.formatwarning = lambda msg, cat, *a, **k: f"sabench: warning: {msg}\n"  # one line each
+    warnings.formatwarning = format_warning  # one line each; "sabench: warning" only for our own
+    set_quiet(bool(getattr(args, "quiet", False)))
     try:
         _setup(args)
         return HANDLERS[args.command](args)
@@ -366,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     finally:
         warnings.formatwarning = shown
+        set_quiet(False)
 
 
 def _setup(args: argparse.Namespace) -> None:
@@ -377,7 +396,7 @@ def _setup(args: argparse.Namespace) -> None:
 
         allow_code()  # the user's trust decision (docs/trust.md)
     if getattr(args, "limit", None) is not None and args.limit < 1:
-        raise SabenchError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
+        raise UsageError(f"--limit {args.limit}", "must be at least 1", "pass a positive number")
 
 
 if __name__ == "__main__":

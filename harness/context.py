@@ -21,6 +21,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from harness.hashing import sha256_file, sha256_text
+from harness.progress import progress
 from harness.records import AudioRecipe
 
 
@@ -36,7 +37,8 @@ class RunContext:
     """
 
     def __init__(self, profile: str = "mini", cache_dir: str | Path | None = None,
-                 backbone_args: dict[str, dict[str, Any]] | None = None, device: str | None = None):
+                 backbone_args: dict[str, dict[str, Any]] | None = None, device: str | None = None,
+                 show: bool = True):
         from harness.artifacts import EmbeddingCache
         from harness.paths import cache_root
 
@@ -44,6 +46,8 @@ class RunContext:
         self.cache = EmbeddingCache(Path(cache_dir) if cache_dir else cache_root() / "embeddings")
         self._backbone_args = dict(backbone_args or {})
         self.device = device
+        self.show = show
+        """Report embedding progress (`harness.progress`; the runner's `progress` flag)."""
         self._backbones: dict[str, Any] = {}
         self._file_sha: dict[tuple[str, int, int], str] = {}
         self.stats = {"audio_hits": 0, "audio_misses": 0, "text_hits": 0, "text_misses": 0}
@@ -84,7 +88,9 @@ class RunContext:
         bb = self.backbone(backbone)
         info = bb.info
         step = max(1, int(bb.batch_size))
-        for start in range(0, len(paths), step):
+        starts = range(0, len(paths), step)  # per-item progress: each start stands for its batch
+        for start in progress(starts, total=len(paths), desc=f"embed {backbone}", show=self.show,
+                              size=lambda s: min(step, len(paths) - s)):
             idx = list(range(start, min(start + step, len(paths))))
             keys = [self.cache.key(self.file_sha256(paths[i]), info) for i in idx]
             rows: list[dict[str, np.ndarray] | None] = [self.cache.get(k) for k in keys]

@@ -3,13 +3,15 @@
 Reads package versions from metadata, checks every file of the weights table
 (`harness.weights.WEIGHT_FILES`) the way its reader would (`harness.doctor_files.inspect`:
 present / missing / corrupt: ... / unsafe: pickle needs code / wrong keys: ... /
-sha256-mismatch, with where each missing file is published) and the data folders the
-suites read. torch is imported only to load .pt/.pth/.bin files that are present
+sha256-mismatch, with where each missing file is published; files recorded in
+`weights.lock` by `sabench weights fetch` are checked against it: verified / lock-mismatch)
+and the data folders the suites read. torch is imported only to load .pt/.pth/.bin files that are present
 (weights_only=True, as the backbones do); `--no-hash` skips those loads and sha256.
 
-Returns an exit code: 1 when a weights file is corrupt, unsafe, has wrong keys or a wrong
-sha256, or when the weights directory given does not exist; else 0 (missing files are
-normal on a machine that only runs the mini profile).
+Returns an exit code: 1 when a weights file is corrupt, unsafe, has wrong keys, a wrong
+sha256 or differs from weights.lock (or the lock is unreadable), or when the weights
+directory given does not exist; else 0 (missing files are normal on a machine that only runs
+the mini profile).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-BAD_PREFIXES = ("corrupt", "unsafe", "wrong keys", "sha256-mismatch")
+BAD_PREFIXES = ("corrupt", "unsafe", "wrong keys", "sha256-mismatch", "lock-mismatch")
 
 
 def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any, str]] | None:
@@ -56,6 +58,36 @@ def weights_status(root: Path | None, hash_files: bool = True) -> list[tuple[Any
         path = weights.located(wf, root)
         out.append((wf, "missing" if path is None else inspect(wf, path, full=hash_files)))
     return out
+
+
+def with_lock(status: list[tuple[Any, str]], root: Path | None, hash_files: bool,
+              echo: Callable[[str], None]) -> tuple[list[tuple[Any, str]], int]:
+    """Statuses re-checked against `<weights>/weights.lock` (written by `sabench weights fetch`):
+    a present locked file becomes "verified" (size + sha256 match; size only with --no-hash) or
+    "lock-mismatch: ..."; returns (statuses, 1 if the lock file itself is unreadable else 0)."""
+    if root is None:
+        return status, 0
+    from harness.errors import SabenchError
+    from harness.fetch.lock import LOCK_NAME, read_lock, verify
+
+    try:
+        lock = read_lock(root)
+    except SabenchError as exc:
+        echo(f"  [corrupt] {exc.one_line()}")
+        return status, 1
+    if not lock:
+        echo(f"  {LOCK_NAME}: none (files were not fetched by `sabench weights fetch`; nothing to verify against)")
+        return status, 0
+    out = []
+    for wf, st in status:
+        entry = lock.get(wf.relpath)
+        if entry is not None and st == "present" and (root / wf.relpath).is_file():
+            got = verify(root, wf.relpath, entry, full=hash_files)
+            st = "verified" if got in ("verified", "size-ok") else got
+        out.append((wf, st))
+    n_ok = sum(st == "verified" for _, st in out)
+    echo(f"  {LOCK_NAME}: {len(lock)} file(s) recorded, {n_ok} verified ({'size + sha256' if hash_files else 'size only'})")
+    return out, 0
 
 
 def data_status(data_root: Path | None) -> list[tuple[str, str]]:
@@ -87,11 +119,14 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
         status, bad = [], 1
     else:
         status, bad = weights_status(root, hash_files), 0
+    if status:
+        status, lock_bad = with_lock(status, root, hash_files, echo)
+        bad += lock_bad
     if status is None:
         echo("  (no weights table in this checkout: harness/weights.py is absent)")
     elif status:
         for wf, st in status:
-            where = f"  <- {wf.published_at}" if st != "present" else ""
+            where = f"  <- {wf.published_at}" if st not in ("present", "verified") else ""
             echo(f"  [{st}] {wf.backbone}: {wf.relpath}{where}")
             bad += st.startswith(BAD_PREFIXES)
         kinds = [st.split(":")[0] for _, st in status]
@@ -103,4 +138,4 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
     return 1 if bad else 0
 
 
-__all__ = ["run_doctor", "package_versions", "weights_status", "data_status"]
+__all__ = ["run_doctor", "package_versions", "weights_status", "data_status", "with_lock"]

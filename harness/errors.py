@@ -1,9 +1,11 @@
 """One error type for bad input: a one-line message naming the item and the fix.
 
-The CLI prints `SabenchError`s as a single line (no traceback) and exits with code 2.
+The CLI prints `SabenchError`s as a single line (no traceback) and exits with code 2 (exit
+code 1 is for a command that ran to the end without scoring everything; see harness/cli.py).
 """
 
 from __future__ import annotations
+
 
 
 class SabenchError(Exception):
@@ -44,6 +46,11 @@ class CapabilityError(SabenchError):
 
 class RegistryError(SabenchError):
     """Unknown registry name."""
+
+
+class UsageError(SabenchError):
+    """The command line is wrong: a bad option value, name or combination. Never recorded as
+    an item failure: `--keep-going` does not skip past it."""
 
 
 def describe(exc: BaseException) -> str:

@@ -2,62 +2,92 @@
 optionally one shard of the items (`--shard K/N`) so that N processes sharing `--out` split
 the work; `sabench run` then scores everything from the cache. `--to` also copies the clips
 out as `export_name(<item id>)` + manifest.csv carrying the true ids (scoreable with
-`sabench score --path <folder>`, which reads the manifest back)."""
+`sabench score --path <folder>`, which reads the manifest back).
+
+Like `run`: a job's `skip_incapable` skips (and notes) a system that cannot do a suite's
+task; with --keep-going a pair that cannot start is reported as not run and the others go
+on. Exit code 0 when every sample was produced, 1 when some item or pair failed, 2 for a
+usage error (see harness/cli.py)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
-from harness.errors import SabenchError
+from harness.errors import SabenchError, UsageError
 
 
-def generate(args: argparse.Namespace) -> int:
-    """`sabench generate`: samples only (artifact store under --out; optionally a folder)."""
+def generate(args: argparse.Namespace, resolve: Any) -> int:
+    """`sabench generate`: samples only (artifact store under --out; optionally a folder).
+    `resolve(args, job)` -> (pairs, specs, systems) checks what the command line names."""
     import shutil
 
     from harness.artifacts import ArtifactStore
-    from harness.cli import _data_root, make_system
+    from harness.paths import data_root
+    from harness.progress import note
     from harness.runner import Failures, load_prompts, produce_samples
-    from harness.suite import load_suite
 
-    pairs = _generate_pairs(args)
+    job = _generate_job(args)
     shard = parse_shard(args.shard) if args.shard is not None else None
+    pairs, specs, systems = resolve(args, job)
     store = ArtifactStore(Path(args.out) / "artifacts")
-    systems: dict[str, Any] = {}
+    problems: list[str] = []
+    ran = 0
     for suite, sys_spec in pairs:
-        spec = load_suite(suite)
-        prompts = load_prompts(spec, _data_root(args), args.limit)
-        if sys_spec not in systems:
-            systems[sys_spec] = make_system(sys_spec)                      # built once per spec
-        system = systems[sys_spec]
+        spec, system = specs[suite], systems[sys_spec]
+        if job.skip_incapable and not _capable(spec, system):
+            note(f"skip {spec.name} x {system.name}: cannot {spec.task}", show=not args.quiet)
+            continue
         failures = Failures(args.keep_going)
-        samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
-                                  shard=shard)
+        try:
+            prompts = load_prompts(spec, data_root(args.data), args.limit)
+            samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
+                                      shard=shard)
+        except UsageError:
+            raise
+        except SabenchError as exc:
+            if not args.keep_going:
+                raise
+            problems.append(f"not run: {spec.name} x {sys_spec}: {exc}")
+            continue
+        ran += 1
         part = f" (shard {shard[0]}/{shard[1]})" if shard else ""
         print(f"{spec.name} x {system.name}{part}: {len(samples)} samples, {len(failures.items)} failure(s)")
         for f in failures.items:
             print(f"  {f.item_id} [{f.stage}] {f.message}")
-        if args.to:
+        if failures.items or not samples:
+            problems.append(f"{len(failures.items)} failure(s), {len(samples)} sample(s) "
+                            f"in {spec.name} x {system.name}")
+        if args.to and samples:
             dest = Path(args.to) / spec.name / system.name if len(pairs) > 1 else Path(args.to)
             _export(samples, dest, shutil)
             print(f"  copied to {dest} (manifest.csv)")
-    return 0
+    if not ran and not problems:
+        problems.append("nothing was generated (no suite x system pair could run)")
+    for line in problems:
+        print(f"sabench: {line}", file=sys.stderr)
+    return 1 if problems else 0
 
 
-def _generate_pairs(args: argparse.Namespace) -> list[tuple[str, str]]:
+def _capable(spec: Any, system: Any) -> bool:
+    return spec.task in getattr(system, "capabilities", frozenset({"generate"}))
+
+
+def _generate_job(args: argparse.Namespace) -> Any:
+    """The job behind `generate`: --job (its skip_incapable kept), or --suite x --system."""
+    from harness.job import Job, JobGroup, load_job
+
     if args.job:
         if args.suite or args.system:
-            raise SabenchError("sabench generate", "--job cannot be combined with --suite/--system",
-                               "use one or the other")
-        from harness.job import load_job
-
-        return load_job(args.job).pairs()
+            raise UsageError("sabench generate", "--job cannot be combined with --suite/--system",
+                             "use one or the other")
+        return load_job(args.job)
     if not args.suite or not args.system:
-        raise SabenchError("sabench generate", "needs --suite and --system, or --job",
-                           "e.g. --suite audiocaps --system tangoflux")
-    return [(s, m) for s in args.suite for m in args.system]
+        raise UsageError("sabench generate", "needs --suite and --system, or --job",
+                         "e.g. --suite audiocaps --system tangoflux")
+    return Job("command-line", "command line", (JobGroup(tuple(args.suite), tuple(args.system)),))
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -68,8 +98,8 @@ def parse_shard(text: str) -> tuple[int, int]:
     except ValueError:
         kk = nn = 0
     if not 1 <= kk <= nn:
-        raise SabenchError(f"--shard {text}", "expected K/N with 1 <= K <= N",
-                           "e.g. --shard 3/8 (with a SLURM array: --shard $((SLURM_ARRAY_TASK_ID + 1))/N)")
+        raise UsageError(f"--shard {text}", "expected K/N with 1 <= K <= N",
+                         "e.g. --shard 3/8 (with a SLURM array: --shard $((SLURM_ARRAY_TASK_ID + 1))/N)")
     return kk, nn
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SabenchError
-from harness.validate import Field, check_field
+from harness.validate import Field, check_field, yaml_float_text
 
 DEFAULT_JOB = "mini"
 JOB_KEYS = {"title", "compare_to", "skip_incapable", "runs"}
@@ -125,10 +125,7 @@ def _scalar_text(value: Any, key: str, system: str, where: str) -> str:
     (a quoted "no" stays a string; 1e-05 gets a mantissa dot so YAML reads a float)."""
     import yaml
 
-    text = str(value)
-    if isinstance(value, float) and "e" in text and "." not in text.split("e")[0]:
-        mantissa, _, exp = text.partition("e")
-        text = f"{mantissa}.0e{exp if exp.startswith(('-', '+')) else '+' + exp}"
+    text = yaml_float_text(value) if isinstance(value, float) else str(value)
     if value is not None and yaml.safe_load(text) != value:
         if isinstance(value, str) and "'" not in value:
             return f"'{value}'"

@@ -4,6 +4,7 @@
   (a cache in site-packages is an anti-pattern seen in other harnesses).
 - `weights_root(override)`: `--weights` or `$SABENCH_WEIGHTS` (None when neither is set).
 - `shared_root()`: `$SABENCH_SHARED`, else the `shared/` folder beside the repository, else None.
+- `data_root(override)`: the root suite loaders read (`--data`, else `<shared>/data` when present).
 - `resolve_under(root, rel, item)`: join a manifest path to its data root and refuse anything
   that escapes the root (`..`, absolute paths elsewhere, symlinks pointing out).
 - `atomic_write_bytes(path, data)`: temp file in the same folder + fsync + `os.replace`, so a
@@ -51,6 +52,15 @@ def shared_root() -> Path | None:
         return p if p.is_dir() else None
     p = REPO_ROOT.parent / "shared"
     return p if p.is_dir() else None
+
+
+def data_root(override: str | Path | None = None) -> Path | None:
+    """The data root suite loaders read: `override` (the `--data` flag), else the shared
+    folder's `data/` when it exists, else None (loaders then use their own env variables)."""
+    if override:
+        return Path(override).expanduser()
+    root = shared_root()
+    return root / "data" if root is not None and (root / "data").is_dir() else None
 
 
 def resolve_under(root: Path, rel: str, item: str) -> Path:
@@ -129,5 +139,5 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-__all__ = ["cache_root", "weights_root", "shared_root", "resolve_under", "refuse_inside_package",
+__all__ = ["cache_root", "weights_root", "shared_root", "data_root", "resolve_under", "refuse_inside_package",
            "atomic_write_bytes", "default_file_mode", "REPO_ROOT"]

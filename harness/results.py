@@ -33,7 +33,8 @@ from harness import RESULTS_SCHEMA
 from harness.errors import SabenchError, describe_os_error
 from harness.store_db import connect as _connect, refuse_folder as _refuse_folder, store_error
 from harness.hashing import canonical_json, sha256_json
-from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunPlan, RunResult, SystemInfo
+from harness.records import Aggregate, Failure, ItemScore, RunPlan, RunResult
+from harness.serialize import metrics_from_list, system_from_dict
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -312,13 +313,12 @@ class ResultsStore:
                          "WHERE run_id=? ORDER BY metric", (run_id,)))
         fails = tuple(Failure(*f) for f in conn.execute(
             "SELECT item_id, stage, message FROM failures WHERE run_id=? ORDER BY stage, item_id", (run_id,)))
-        sysd = json.loads(system_json)
-        sysd["parameters"] = tuple(tuple(p) for p in sysd.get("parameters", ()))
-        metrics = tuple(MetricInfo(**m) for m in json.loads(metrics_json))
+        metrics = metrics_from_list(json.loads(metrics_json))
         order = {m.name: i for i, m in enumerate(metrics)}  # aggregates in the suite's metric order
         aggs = tuple(sorted(aggs, key=lambda a: (order.get(a.metric, len(order)), a.metric)))
         plan = None if plan_json is None else RunPlan.from_dict(json.loads(plan_json))
-        return RunResult(run_id, suite, version, profile, SystemInfo(**sysd), metrics, aggs, items, fails,
+        system = system_from_dict(json.loads(system_json))
+        return RunResult(run_id, suite, version, profile, system, metrics, aggs, items, fails,
                          tuple(sorted(json.loads(env_json).items())), created, plan)
 
     def runs(self, suite: str | None = None, system: str | None = None,

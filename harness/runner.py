@@ -30,10 +30,12 @@ import numpy as np
 
 from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
+from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
 from harness.progress import note, progress
 from harness.plan import PlannedSample, build_plan, plan_samples
 from harness.plan import load_prompts as _load_prompts
+from harness.referenced import reference_samples, serves_files
 from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
 from harness.results import ResultsStore
 from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
@@ -79,7 +81,8 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         from harness.context import RunContext
         from harness.metrics.presets import backbone_args
 
-        context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device)
+        context = RunContext(spec.profile, backbone_args=backbone_args(spec.preset), device=score_device,
+                             show=progress)
     failures = Failures(keep_going)
     plan, metrics = build_plan(spec, system, context, failures, data_root=data_root, limit=limit)
     run_id = plan.run_id
@@ -145,11 +148,14 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Se
             todo.append(job)
     if not todo:
         return samples
+    if serves_files(system):  # existing files (a folder of clips): referenced, not copied
+        samples.update(reference_samples(system, spec.task, todo, store, failures, show=show))
+        return samples
     system.load()
     size = min(system.batch_size, spec.batch_size or system.batch_size)
     batches = [todo[i:i + size] for i in range(0, len(todo), size)]
     note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(planned)} samples", show=show)
-    for batch in progress(batches, desc=f"{spec.task} {system.name}", show=show):
+    for batch in progress(batches, total=len(todo), desc=f"{spec.task} {system.name}", show=show, size=len):
         for job, audio, seconds in run_batch(system, spec.task, batch, failures):
             samples[job.item_id] = store.put_audio(job.key, audio, seconds=seconds)
     return samples
@@ -254,7 +260,7 @@ def environment() -> tuple[tuple[str, Any], ...]:
 
     return freeze({"harness": __version__, "schema": SCHEMA_VERSION, "python": sys.version.split()[0],
                    "platform": platform.platform(), "numpy": np.__version__, "torch": version("torch"),
-                   "soundfile": version("soundfile")})
+                   "soundfile": version("soundfile"), "weights_lock": lock_sha256()})
 
 
 __all__ = ["run_suite", "produce_samples", "eval_items", "score_items", "aggregate",

@@ -4,14 +4,15 @@ A suite names its task (generate | edit | reconstruct), its profile (mini | real
 prompt loader ("module:function" returning `list[Prompt]`), the metrics to compute, the
 base seed, the number of replicates, and optional duration / batch-size overrides.
 
-    name: audiocaps-957
-    version: "1"
+    name: audiocaps
+    version: "1.0.0"
     task: generate
     profile: real
     loader: suites.audiocaps.loader:load_prompts
-    loader_args: {split: test}
-    metrics: [fd_panns, {name: clap_score, args: {preset: sabench}}]
-    seed: 0
+    loader_args: {variant: 957-last, on_missing: error}
+    metrics: [fd_pann, is_pann, {name: clap_laion, args: {}}]
+    preset: sabench            # bound into every metric by the run plan (harness.plan)
+    seed: 42
     replicates: 1
 
 Loading is strict: an unknown key is an error naming the key and the file, so a typo
@@ -47,7 +48,7 @@ FIELDS = {
 
 ALLOW_CODE_ENV = "SABENCH_ALLOW_CODE"
 """Set to 1 (or pass --allow-code) to let suite files name loaders outside the project (docs/trust.md)."""
-LOADERS = {"prompt_file": "harness.suite:load_prompt_file"}
+LOADERS = {"prompt_file": "harness.suite:load_prompt_file", "id_subset": "harness.suite_options:load_subset"}
 """Registered loader names -> "module:function" (a suite may write `loader: prompt_file`)."""
 TRUSTED_LOADER_PACKAGE = "suites."
 """Loaders defined in modules of the project's own `suites` package are always allowed."""

@@ -89,8 +89,26 @@ def check_field(value: Any, field: Field, key: str, where: str) -> Any:
         ok = False
     if not ok:
         kind = "" if type_ok or value is None else f" (a YAML {type(value).__name__})"
-        raise SabenchError(where, f"{key} {value!r}{kind} is not {field.describe()}", f"fix '{key}'")
+        raise SabenchError(where, f"{key} {value!r}{kind} is not {field.describe()}", _fix(value, field, key))
     return out
+
+
+def yaml_float_text(x: float) -> str:
+    """`x` written so that YAML 1.1 (PyYAML) reads a float back: 1e-05 -> "1.0e-05"."""
+    text = repr(float(x))
+    if "e" not in text:
+        return text
+    mantissa, exp = text.split("e")
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{exp if exp[0] in '+-' else '+' + exp}"
+
+
+def _fix(value: Any, field: Field, key: str) -> str:
+    if field.kind == "float" and isinstance(value, str):
+        try:
+            return f"fix '{key}': YAML reads {value!r} as text; write {yaml_float_text(float(value))}"
+        except ValueError:
+            pass
+    return f"fix '{key}'"
 
 
 def check_fields(data: Mapping[str, Any], fields: Mapping[str, Field], where: str) -> dict[str, Any]:
@@ -118,14 +136,14 @@ def check_params(owner: str, params: Mapping[str, Any], defaults: Mapping[str, A
     """System parameters: each value checked against `fields` or the type of its default.
 
     Unknown names are the caller's business (they differ per system); only known keys are typed.
+    Values are returned unchanged (an int given for a float stays an int): parameters are part
+    of a system's identity and run ids, which validation must not move.
     """
     fields = dict(fields or {})
-    out = dict(params)
     for key, value in params.items():
         if key in fields or key in defaults:
-            field = fields.get(key) or field_for_default(defaults[key], key)
-            out[key] = check_field(value, field, key, f"system {owner}")
-    return out
+            check_field(value, fields.get(key) or field_for_default(defaults[key], key), key, f"system {owner}")
+    return dict(params)
 
 
 def accepted_kwargs(fn: Callable[..., Any]) -> tuple[set[str] | None, set[str]]:
@@ -184,5 +202,5 @@ def call_checked(fn: Callable[..., Any], kwargs: Mapping[str, Any], item: str, w
         raise SabenchError(item, f"bad arguments ({str(exc).splitlines()[0]})", f"fix {where_args}") from None
 
 
-__all__ = ["Field", "check_field", "check_fields", "field_for_default", "check_params",
+__all__ = ["Field", "check_field", "yaml_float_text", "check_fields", "field_for_default", "check_params",
            "check_kwargs", "call_checked", "accepted_kwargs"]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from harness.errors import SabenchError
+from harness.item_ids import prompt_of
 from harness.paths import atomic_write_bytes
 from harness.records import Audio, Prompt, RunResult
 from reports import html as H
@@ -178,7 +179,7 @@ def stored_audio(store: Any) -> tuple[AudioFor, list[Prompt]]:
     texts: dict[str, str] = {}
     for run in store.runs():
         for item_id, (_, text) in store.samples(run.run_id).items():
-            texts.setdefault(item_id.split("#", 1)[0], text)
+            texts.setdefault(prompt_of(item_id), text)
     return find, [Prompt(i, t) for i, t in sorted(texts.items())]
 
 
@@ -259,14 +260,14 @@ def _examples(runs, audio_for, prompts, labels, max_examples, seconds) -> list[H
     from reports import media
 
     if prompts is None:
-        ids = sorted({s.item_id.split("#", 1)[0] for r in runs for s in r.items})
+        ids = sorted({prompt_of(s.item_id) for r in runs for s in r.items})
         prompts = [Prompt(i, i) for i in ids]
     names = run_labels(runs, labels)
     examples = []
     for p in list(prompts)[:max_examples]:
         clips = []
         for run, name in zip(runs, names):
-            if run.items and p.id not in {s.item_id.split("#", 1)[0] for s in run.items}:
+            if run.items and p.id not in {prompt_of(s.item_id) for s in run.items}:
                 continue  # this run did not score this prompt (another suite)
             src = audio_for(run, p.id)
             if src is None:

@@ -215,9 +215,13 @@ def _identity_problems(run: RunResult, base: RunResult) -> list[str]:
         b = infos.get(m.name)
         if b is None:
             continue
-        for field in ("backbone", "backbone_checkpoint_sha256", "preset", "recipe", "version", "higher_is_better"):
-            if getattr(m, field) != getattr(b, field):
-                out.append(f"{m.name} {field} {getattr(m, field)!r} vs baseline {getattr(b, field)!r}")
+        for field in ("backbone", "backbone_checkpoint_sha256", "preset", "recipe", "version", "higher_is_better",
+                      "backbone_version", "backbone_device"):
+            mine, theirs = getattr(m, field), getattr(b, field)
+            if field in ("backbone_version", "backbone_device") and (mine is None or theirs is None):
+                continue  # recorded since the run plan (results schema 2); unknown in older baselines
+            if mine != theirs:
+                out.append(f"{m.name} {field} {mine!r} vs baseline {theirs!r}")
     return out
 
 
@@ -321,6 +325,10 @@ def _load_run(run: str | None, results: str, baseline: RunResult | None) -> RunR
 
     store = ResultsStore(Path(results), read_only=True)  # a gate only reads (read-only mounts work)
     if run:
+        if run in store.legacy_runs():
+            raise SabenchError(f"run {run}", "was written before run plans (results schema 1): its stored metric "
+                               "identities may be incomplete", "re-run the same command to get a planned run, "
+                               "and gate that")
         return store.load_run(run)
     if baseline is None:
         raise SabenchError("sabench gate", "no --run given", "pass --run RUN_ID or --run FILE.json")

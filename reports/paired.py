@@ -22,7 +22,7 @@ import numpy as np
 
 from harness.errors import SabenchError
 from harness.records import MetricInfo, RunResult
-from harness.seeding import numpy_rng
+from harness.scoring import bootstrap_ci
 from reports.tables import DELTA, Cell, Column, Labels, Table, TableRow, check_mixing, run_labels
 
 CI_LEVEL = 0.95
@@ -124,11 +124,7 @@ def paired_difference(a: RunResult, b: RunResult, metric: str, *, n_boot: int = 
         raise SabenchError(f"paired {metric}: {la!r} ({a.run_id}) vs {lb!r} ({b.run_id})",
                            "no item id scored by both runs", "compare runs over the same prompts")
     d = np.array([sa[i] - sb[i] for i in ids], dtype=np.float64)  # (n,) per-item a - b
-    rng = numpy_rng(seed)
-    idx = rng.integers(0, len(d), size=(n_boot, len(d)))  # (n_boot, n) resampled item indices
-    boot = d[idx].mean(axis=1)  # (n_boot,) bootstrap means
-    alpha = (1.0 - CI_LEVEL) / 2.0
-    lo, hi = np.quantile(boot, [alpha, 1.0 - alpha])
+    lo, hi = bootstrap_ci(d, seed, resamples=n_boot, level=CI_LEVEL)  # the one bootstrap (harness.scoring)
     return PairedDiff(metric, la, lb, len(ids), float(d.mean()), float(lo), float(hi),
                       float(np.mean(d > 0)), ia.higher_is_better, int(n_boot), int(seed),
                       len(set(sa) ^ set(sb)))

@@ -9,8 +9,8 @@ the row label in every format. Every rendering names the profile (and mini backb
 real-profile table).
 
 Text that comes from users (prompts, labels, suite and metric names, footnotes) is escaped
-for each format: Markdown HTML-escapes `<`, `>`, `&` and escapes `|` (a `<script>` label must
-not become live HTML in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
+for each format: Markdown HTML-escapes `<`, `>`, `&` and backslash-escapes `|`, `[`, `]` and
+backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
 `@`, tab or CR with a single quote (OWASP CSV injection; numbers are written unprefixed).
 """
 
@@ -96,9 +96,10 @@ def markdown(table: Table, ci: str | None = None) -> str:
     lines = [f"### {md_text(table.title)}", "", md_text(profile_line(table)), "",
              "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in table.rows:
-        label = row.label + markers(row.notes)
-        cells = [md_text(fmt_cell(c, x, ci)) for c, x in zip(table.columns, row.cells)]
-        lines.append("| " + " | ".join([md_text(label)] + cells) + " |")
+        label = md_text(row.label) + markers(row.notes)
+        cells = [md_text(x.text) if x.value is None and x.text is not None else fmt_cell(c, x, ci)
+                 for c, x in zip(table.columns, row.cells)]  # numbers need no escaping
+        lines.append("| " + " | ".join([label] + cells) + " |")
     if table.footnotes:
         lines.append("")
         lines += [f"[{i}] {md_text(t)}" for i, t in enumerate(table.footnotes, 1)]
@@ -108,10 +109,14 @@ def markdown(table: Table, ci: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MD_SPECIAL = str.maketrans({"|": "\\|", "[": "\\[", "]": "\\]", "`": "\\`"})
+
+
 def md_text(text: str) -> str:
-    """User text made inert in Markdown: HTML-escaped (<, >, &), pipes escaped, one line."""
+    """User text made inert in Markdown: HTML-escaped (<, >, &), one line, and `|` (table
+    cells), `[`/`]` (links and images) and backticks escaped with a backslash."""
     one_line = str(text).replace("\r\n", " ").replace("\r", " ").replace("\n", " ")
-    return html.escape(one_line, quote=False).replace("|", "\\|")
+    return html.escape(one_line, quote=False).translate(_MD_SPECIAL)
 
 
 CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

@@ -24,6 +24,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 
 from harness.errors import SabenchError
+from harness.item_ids import prompt_of
 from harness.records import RunResult
 from reports import provenance as P
 
@@ -299,7 +300,7 @@ def table4(runs, labels: Labels = None, mixing: str = "refuse", mos=None) -> Tab
 
 
 def _base_id(item_id: str) -> str:
-    return item_id.split("#", 1)[0]
+    return prompt_of(item_id)
 
 
 def table6(run: RunResult, categories: Mapping[str, str] | None = None,

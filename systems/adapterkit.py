@@ -69,13 +69,14 @@ def typed_params(system: str, params: Mapping[str, object], defaults: Mapping[st
 
 def checked_params(system: str, params: Mapping[str, object], defaults: Mapping[str, object],
                    extra: Sequence[str] = ("weights", "tiny_seed"),
-                   variants: Sequence[str] = ("published", "tiny")) -> dict[str, object]:
+                   variants: Sequence[str] = ("published", "tiny"),
+                   fields: Mapping[str, Field] | None = None) -> dict[str, object]:
     """`defaults` overridden by `params`; unknown names and variants raise one clear error; a
     `device` is resolved ("auto" -> "cuda"/"cpu") and checked."""
     unknown = set(params) - set(defaults) - set(extra)
     if unknown:
         raise SabenchError(system, f"unknown parameters {sorted(unknown)}", f"use some of {sorted(defaults)}")
-    merged = {**defaults, **typed_params(system, params, defaults)}
+    merged = {**defaults, **typed_params(system, params, defaults, fields)}
     if merged.get("variant") not in variants:
         raise SabenchError(system, f"unknown variant {merged.get('variant')!r}",
                            "use 'published' (real weights) or 'tiny' (random, tests)")

@@ -13,6 +13,10 @@ Replicates: a suite with `replicates: N > 1` asks for one file per (prompt, repl
 by the item id the results use, `<prompt id>#r<k>` (k = 0 .. N-1; e.g. `Y123#r2.wav`, or that
 id in a manifest). For replicate 0 a plain `<prompt id>` file is accepted too.
 
+No copies: the runner references each file in the artifact store by path + sha256
+(`serves_files`, `file_for`; `harness.referenced`) instead of storing a float32 copy, so
+scoring a folder costs no disk beyond small sidecars; metrics read the user's file itself.
+
 Identity: `info.checkpoint_sha256` hashes the matched manifest *content* (each id with the
 sha256 of its file), so a changed folder is a different system and never reuses another
 folder's cached samples, while moving the same folder elsewhere changes nothing.
@@ -26,6 +30,7 @@ from typing import Sequence
 
 from harness.errors import ManifestError
 from harness.hashing import sha256_file, sha256_json
+from harness.item_ids import item_id, replicate_id, split_item_id
 from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo, freeze
 from harness.system import System
 
@@ -48,8 +53,15 @@ class PrecomputedSystem(System):
     name = "precomputed"
     capabilities = frozenset({"generate", "edit", "reconstruct"})
     batch_size = 16
+    serves_files = True
+    """The runner references `file_for(request)` instead of copying decoded audio."""
 
     def __init__(self, path: str | Path, data_root: str | Path | None = None, label: str = "precomputed"):
+        from harness.validate import Field, check_field
+
+        for key, value, optional in (("path", path, False), ("data_root", data_root, True), ("label", label, False)):
+            if not isinstance(value, Path):  # an empty path would silently mean the current folder
+                check_field(value, Field("str", nonempty=True, optional=optional), key, f"system {self.name}")
         super().__init__(path=str(path), data_root=None if data_root is None else str(data_root), label=label)
         self.path = Path(path)
         self.data_root = None if data_root is None else Path(data_root)
@@ -87,7 +99,7 @@ class PrecomputedSystem(System):
         _, missing, extra = match_ids(wanted, files)
         if replicates > 1:          # replicate 0 may be a plain <id> file
             plain = {p.id for p in prompts if item_id(p.id, 0, replicates) in missing and p.id in files}
-            missing = [i for i in missing if i.removesuffix("#r0") not in plain]
+            missing = [i for i in missing if split_item_id(i) not in {(p, 0) for p in plain}]
             extra = [i for i in extra if i not in plain]
         if extra:
             shown = ", ".join(extra[:_SHOW]) + (f", ... ({len(extra) - _SHOW} more)" if len(extra) > _SHOW else "")
@@ -95,26 +107,30 @@ class PrecomputedSystem(System):
                           stacklevel=2)
         return {i: f"no file for item id {i!r} in {self.path}" for i in missing}
 
-    def _serve(self, prompt: Prompt, replicate: int = 0) -> Audio:
-        from harness import audio
-
-        files = self.files()
-        path = files.get(f"{prompt.id}#r{replicate}") or (files.get(prompt.id) if replicate == 0 else None)
+    def file_for(self, request: GenerationRequest | EditRequest | ReconstructRequest) -> Path:
+        """The file serving `request`: `<item id>`, or for replicate 0 a plain `<prompt id>`."""
+        files, pid, k = self.files(), request.prompt.id, request.replicate
+        path = files.get(replicate_id(pid, k)) or (files.get(pid) if k == 0 else None)
         if path is None:
-            want = prompt.id if replicate == 0 else f"{prompt.id}#r{replicate}"
+            want = pid if k == 0 else replicate_id(pid, k)
             raise ManifestError(f"item id {want!r}", f"no file for it in {self.path}",
                                 "add the file (named <id>.wav or <id>#r<k>.wav / a manifest row) "
                                 "or rerun with --keep-going")
-        return audio.read(path)
+        return Path(path)
+
+    def _serve(self, request: GenerationRequest | EditRequest | ReconstructRequest) -> Audio:
+        from harness import audio
+
+        return audio.read(self.file_for(request))
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Audio]:
-        return [self._serve(r.prompt, r.replicate) for r in requests]
+        return [self._serve(r) for r in requests]
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
-        return [self._serve(r.prompt, r.replicate) for r in requests]
+        return [self._serve(r) for r in requests]
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
-        return [self._serve(r.prompt, r.replicate) for r in requests]
+        return [self._serve(r) for r in requests]
 
 
 def _warn_unlisted(folder: Path, listed) -> None:
@@ -129,10 +145,6 @@ def _warn_unlisted(folder: Path, listed) -> None:
         warnings.warn(f"{folder}: {len(extra)} audio file(s) not listed in {EXPORT_MANIFEST} are ignored: {shown}",
                       stacklevel=3)
 
-
-def item_id(prompt_id: str, replicate: int, replicates: int) -> str:
-    """The runner's item id: the prompt id, or `<id>#r<k>` when a suite has replicates."""
-    return prompt_id if replicates == 1 else f"{prompt_id}#r{replicate}"
 
 
 __all__ = ["PrecomputedSystem"]

@@ -1,5 +1,5 @@
-"""Pure float64 numerics behind the metrics: Fréchet distance, Inception Score, KL, cosine,
-bootstrap confidence intervals.
+"""Pure float64 numerics behind the metrics: Fréchet distance, Inception Score, KL, cosine
+(bootstrap confidence intervals: `harness.scoring.bootstrap_ci`).
 
 Everything here takes and returns numpy arrays / floats, touches no global RNG and imports
 no torch, so it can be checked against closed forms (tests/metrics/test_numerics.py).
@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import linalg
 
 from harness.errors import SabenchError
-from harness.seeding import numpy_rng
 
 FD_EPS = 1e-6
 """Diagonal offset added when sqrtm of the product is not finite (pytorch-fid)."""
@@ -204,7 +202,8 @@ def kl_softmax(gen_logits: np.ndarray, ref_logits: np.ndarray, direction: str,
     return kl_divergence(softmax(p), softmax(q), eps)
 
 
-# --------------------------------------------------------------------------- cosine, bootstrap
+# --------------------------------------------------------------------------- cosine
+# (the bootstrap CI lives in harness.scoring.bootstrap_ci: one implementation)
 
 def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     """Row-wise cosine a.b / max(|a| |b|, eps) (torch.nn.functional.cosine_similarity). (N, D) x2 -> (N,)."""
@@ -214,16 +213,3 @@ def cosine(a: np.ndarray, b: np.ndarray, eps: float = 1e-8) -> np.ndarray:
     denom = np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), eps)
     return (a * b).sum(axis=1) / denom
 
-
-def bootstrap_ci(values: Sequence[float] | np.ndarray, n: int = 1000, seed: int = 0,
-                 alpha: float = 0.05) -> tuple[float, float]:
-    """Percentile bootstrap (1 - alpha) CI of the mean, resampling items with replacement."""
-    v = np.asarray(values, np.float64)
-    if v.size == 0:
-        raise SabenchError("bootstrap_ci", "no values", "score at least one item")
-    rng = numpy_rng(seed)
-    chunk = max(1, 2_000_000 // v.size)  # bound memory to ~16 MB of indices per step
-    means = np.concatenate([v[rng.integers(0, v.size, size=(min(chunk, n - i), v.size))].mean(axis=1)
-                            for i in range(0, n, chunk)])  # (n,)
-    lo, hi = np.quantile(means, [alpha / 2, 1 - alpha / 2])
-    return float(lo), float(hi)

@@ -28,6 +28,8 @@ from harness.records import Prompt, freeze
 from suites.common import check_unique, find_dir, find_file, index_audio, match_clip, missing_error
 
 VARIANTS = ("957-last", "964-third", "886-tango", "975-first", "all-4875")
+CHOICES = {"variant": VARIANTS, "on_missing": ("error", "drop", "keep"), "references": ("required", "optional")}
+"""Allowed values of loader arguments (checked up front by `harness.suite_options`)."""
 _FIX_CSV = ("set $SABENCH_AUDIOCAPS to AudioCaps' dataset/test.csv (or its folder), or pass "
             "loader_args.csv / data_root")
 _SUBDIRS = ("audiocaps/v1", "audiocaps/dataset", "audiocaps", "")

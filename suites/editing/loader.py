@@ -48,6 +48,10 @@ def read_benchmark(path: Path) -> tuple[dict, list[dict]]:
     return header, rows
 
 
+CHOICES = {"on_missing": ("error", "drop")}
+"""Allowed values of loader arguments (checked up front by `harness.suite_options`)."""
+
+
 def load_prompts(benchmark: str | None = None, audio_dir: str | None = None, on_missing: str = "error",
                  duration: float = 10.0, data_root: str | Path | None = None) -> list[Prompt]:
     """Editing prompts from a benchmark file, with source clips from the user's audio folder.

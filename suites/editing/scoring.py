@@ -31,7 +31,7 @@ class SystemClapScorer:
 
     def __init__(self, system: Any, clap: str, audio_dir: str | Path, *, seed: int = 0,
                  cache_dir: str | Path | None = None, profile: str = "real", score_device: str | None = None):
-        from harness.cli import make_system
+        from harness.system_spec import build_system as make_system
         from harness.paths import cache_root
 
         self.system = make_system(system) if isinstance(system, str) else system

@@ -37,7 +37,7 @@ TOLERANCES = {
 
 def system_params(name: str, match: dict[str, Any]) -> dict[str, Any]:
     """The parameters the default job gives this system (from suites/jobs/mini.yaml)."""
-    from harness.cli import parse_system
+    from harness.system_spec import parse_system_spec as parse_system
     from harness.job import load_job
 
     for group in load_job("mini").groups:

@@ -24,6 +24,8 @@ FILES = {
     "bias": "bias_prompt.json",
     "toxicity": "toxicity_prompt.json",
 }
+CHOICES = {"dimension": tuple(FILES)}
+"""Allowed values of loader arguments (checked up front by `harness.suite_options`)."""
 EXPECTED_COUNTS = {"accuracy": 1500, "generalization": 300, "robustness": 300, "fairness": 299,
                    "bias": 300, "toxicity": 300}
 _ID = re.compile(r"^prompt_\d{4}$")

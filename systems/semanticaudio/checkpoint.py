@@ -59,8 +59,13 @@ def read_config(ckpt_dir: str | Path) -> dict:
     if not p.is_file():
         raise WeightsError(str(p), "checkpoint config.json is missing",
                            "point at a directory written by systems.semanticaudio.train")
-    cfg = json.loads(p.read_text())
-    if cfg.get("format") != FORMAT:
+    try:
+        cfg = json.loads(p.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(str(p), f"checkpoint config.json is not valid JSON ({exc})",
+                           "re-copy the checkpoint folder") from None
+    if not isinstance(cfg, dict) or cfg.get("format") != FORMAT:
+        cfg = cfg if isinstance(cfg, dict) else {}
         raise WeightsError(str(p), f"unknown checkpoint format {cfg.get('format')!r}", f"expected {FORMAT}")
     return cfg
 
@@ -98,7 +103,12 @@ def load_into(ckpt_dir: str | Path, model: FlowModel) -> dict:
 def load_model(ckpt_dir: str | Path, device: str = "cpu") -> tuple[FlowModel, dict]:
     """Build a `FlowModel` from the checkpoint's own config and load it."""
     cfg = read_config(ckpt_dir)
-    model = FlowModel(ModelConfig.from_dict(cfg["model"]))
+    try:
+        model_cfg = ModelConfig.from_dict(cfg["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise WeightsError(str(Path(ckpt_dir) / "config.json"), f"bad model config ({type(exc).__name__}: {exc})",
+                           "use a config.json written by systems.semanticaudio.train") from None
+    model = FlowModel(model_cfg)
     load_into(ckpt_dir, model)
     return model.to(device).eval(), cfg
 

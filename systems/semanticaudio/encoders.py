@@ -118,6 +118,9 @@ def load_encoders(spec: str, root: str | None = None, *, item: str = "encoders",
     target = encoders_target(spec, item, allow_code)
     module, fn = target.split(":", 1)
     enc = getattr(importlib.import_module(module), fn)(root)
+    if not isinstance(enc, Encoders):
+        raise SabenchError(item, f"{target} returned a {type(enc).__name__}, not an Encoders bundle",
+                           "name a function(root) -> systems.semanticaudio.encoders.Encoders")
     enc.spec = target
     return enc
 

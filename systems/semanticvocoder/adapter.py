@@ -44,6 +44,7 @@ from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructR
                              freeze)
 from harness.seeding import torch_generator
 from harness.system import System
+from harness.validate import Field
 from systems.adapterkit import checked_params, files_sha256, require_file
 
 SAMPLE_RATE = 24000
@@ -69,6 +70,9 @@ DEFAULTS: dict[str, Any] = dict(
     # 10 of 50 steps plain target sampling), as for TangoFlux; n_max 33 of 50.
     edit_steps=50, edit_n_max=33, edit_n_min=10, edit_n_avg=1, edit_src_cfg=1.0, edit_tar_cfg=7.0)
 
+FIXED = {k: Field("str", choices=(DEFAULTS[k],)) for k in ("noise", "length")}
+"""Recorded descriptions of fixed behaviour, not knobs: another value would be recorded but ignored."""
+
 
 class SemanticVocoderSystem(System):
     """Text -> Dasheng semantic latents -> generative vocoder; mono 24 kHz."""
@@ -78,7 +82,7 @@ class SemanticVocoderSystem(System):
     batch_size = 8
 
     def __init__(self, **params: Any):
-        super().__init__(**checked_params(self.name, params, DEFAULTS))
+        super().__init__(**checked_params(self.name, params, DEFAULTS, fields=FIXED))
         for k in ("steps", "vocoder_steps"):
             if int(self.params[k]) < 1:
                 raise SabenchError(self.name, f"{k} must be >= 1", f"pass {k}={DEFAULTS[k]}")

@@ -150,14 +150,17 @@ def test_job_file_profile_selector_and_system_specs(tmp_path):
     (group,) = job.groups
     assert "kit-mini" in group.suites and "audiocaps" not in group.suites  # audiocaps is profile "real"
     assert group.systems == ("sine", "noise:amplitude=0.1") and not job.skip_incapable
-    assert cli.parse_system("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
+    from harness.system_spec import parse_system_spec
+
+    assert parse_system_spec("noise:amplitude=0.1,sleep=0") == ("noise", {"amplitude": 0.1, "sleep": 0})
 
 
-def test_progress_is_silent_off_a_terminal(capsys):
+def test_progress_is_silent_off_a_terminal_for_fast_loops(capsys):
     from harness.progress import note, progress
 
     items = [1, 2, 3]
-    assert progress(items, show=True) is items  # pytest's stderr is not a TTY: no bar at all
+    assert list(progress(items, show=True)) == items  # not a TTY, and fast: no line at all
+    assert progress(items, show=False) is items
     note("hello", show=False)
     assert capsys.readouterr().err == ""
 
@@ -193,7 +196,8 @@ def test_score_folder_with_a_corrupt_file(tmp_path, tmp_cache, capsys):
     err = capsys.readouterr().err
     assert "p02.wav" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert cli.main(["score", "--suite", suite, "--path", str(folder), "--label", "files",
-                     "--out", out, "--quiet", "--keep-going"]) == 1  # some items failed: exit 1
+                     "--out", out, "--quiet", "--keep-going"]) == 1   # scored the rest; p02 failed
+    assert "1 item/metric failure(s) in tiny x files" in capsys.readouterr().err
     (run,) = ResultsStore(Path(out) / "results.sqlite").runs(system="files")
     assert sorted({i.item_id for i in run.items}) == ["p00", "p01", "p03"]
     assert [f.item_id for f in run.failures] == ["p02"]
@@ -245,3 +249,20 @@ def test_sharded_generation_then_one_scoring_run(tmp_path, tmp_cache, capsys):
 def test_bad_shard_is_refused(tmp_path, capsys, bad):
     code = cli.main(["generate", "--suite", "mini-tta", "--system", "sine", "--shard", bad, "--out", str(tmp_path)])
     assert code == 2 and "expected K/N with 1 <= K <= N" in capsys.readouterr().err
+
+
+def test_score_where_every_metric_fails_is_not_success(tmp_path, tmp_cache, capsys):
+    """With --keep-going the old `score` exited 0 here; now 1 (nothing scored), like `run`;
+    without it the failing metric stops the command: 2 and one line."""
+    _kit.register()
+    suite = str(_kit.write_suite(tmp_path / "s", n=3, metrics=("test_boom",)))
+    out, folder = str(tmp_path / "out"), tmp_path / "files"
+    assert cli.main(["generate", "--suite", suite, "--system", "sine", "--out", out, "--to", str(folder),
+                     "--quiet"]) == 0
+    capsys.readouterr()
+    score = ["score", "--suite", suite, "--path", str(folder), "--out", out, "--quiet"]
+    assert cli.main(score) == 2 and "boom" in capsys.readouterr().err
+    assert cli.main([*score, "--keep-going"]) == 1
+    assert "no metric produced a number for: tiny x precomputed" in capsys.readouterr().err
+    assert cli.main(["run", "--suite", suite, "--system", "sine", "--out", out, "--quiet", "--keep-going",
+                     "--no-report"]) == 1

@@ -10,6 +10,7 @@ import pytest
 from harness import cli
 from harness.errors import SabenchError
 from harness.job import load_job
+from harness.system_spec import build_system
 
 
 def write(tmp_path, text: str):
@@ -52,7 +53,7 @@ def test_paper_job_covers_tables_1_to_4():
     for suite, spec in pairs:
         by_suite.setdefault(suite, []).append(spec)
         assert load_suite(suite).name == suite
-        cli.make_system(spec)
+        build_system(spec)
     assert set(by_suite) == set(PAPER_TABLES)
     assert len(by_suite["audiocaps"]) == 8 and by_suite["audiocaps"] == by_suite["ttabench"]
     assert "semanticvocoder:device=auto" in by_suite["reconstruction"] and len(by_suite["reconstruction"]) == 6

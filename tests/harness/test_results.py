@@ -146,3 +146,19 @@ def test_schema_1_store_is_migrated_and_its_runs_kept_as_legacy(tmp_path):
     assert store.runs() == [] and store.legacy_runs() == ["old"]
     assert store.schema_version() == SCHEMA_VERSION
     assert store.load_run("old").plan is None  # still readable by id, never listed
+
+
+def test_gate_refuses_a_legacy_run(tmp_path):
+    """A schema-1 run is kept in the store but the gate will not compare it (one line, exit 2)."""
+    from reports import gate
+
+    path = tmp_path / "r.sqlite"
+    ResultsStore(path).save_run(_result("old"))
+    con = sqlite3.connect(path)
+    con.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    con.execute("ALTER TABLE runs DROP COLUMN plan_json")
+    con.commit()
+    con.close()
+    ResultsStore(path).runs()  # migrate
+    assert gate.main(["--results", str(path), "--run", "old", "--write-baseline", str(tmp_path / "b.json")]) == 2
+    assert not (tmp_path / "b.json").exists()

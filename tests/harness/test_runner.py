@@ -270,3 +270,26 @@ def test_one_unreadable_reference_fails_only_its_item(tmp_path):
     assert sorted(s.item_id for s in result.items if s.metric == "test_rms") == ["p00", "p01", "p02", "p03"]
     assert ("p01", "load:reference") in {(f.item_id, f.stage) for f in result.failures}
     assert result.aggregate("mel_loss").n == 3
+
+
+def test_is_minimum_is_checked_at_planning_before_any_generation(tmp_path, monkeypatch):
+    """IS needs >= splits items: with --limit 3 the run stops at planning (one line naming the
+    metric and the fix), before the system produces anything; with keep_going the metric is
+    left out of the plan, the failure is stored and the rest is scored."""
+    _kit.register()
+    suite = _kit.write_suite(tmp_path / "suite", n=6, metrics=("test_rms",))
+    text = suite.read_text().replace("metrics: [test_rms]",
+                                     "metrics: [test_rms, {name: is, args: {backbone: test_stats, output: embedding}}]")
+    suite.write_text(text)
+    spec = load_suite(suite)
+    calls = []
+    monkeypatch.setattr(SineSystem, "generate", lambda self, reqs: calls.append(len(reqs)) or [])
+    with pytest.raises(SabenchError, match=r"metric is .*needs at least 10 items, the plan has 3.*--limit"):
+        _run(tmp_path, spec, SineSystem(), limit=3)
+    assert calls == []  # nothing was generated
+    monkeypatch.undo()
+    _kit.register()
+    result, store = _run(tmp_path, spec, SineSystem(), limit=3, keep_going=True)
+    assert [m.name for m in result.metrics] == ["test_rms"] and result.aggregate("test_rms").n == 3
+    assert [(f.item_id, f.stage) for f in result.failures] == [("*", "plan:metric:is")]
+    assert store.load_run(result.run_id).failures == result.failures

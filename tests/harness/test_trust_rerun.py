@@ -130,3 +130,23 @@ def test_identical_rerun_after_a_kill_between_metrics_keeps_identity(world, monk
     (run,) = ResultsStore(out / "results.sqlite").runs()
     assert _stored_identity(out)[run.run_id][1] == half[run.run_id][1]  # the plan never changed
     assert np.isfinite(run.aggregate("test_mean_rms").value)
+
+
+def test_suite_preset_is_stored_for_every_metric_and_its_epsilon_used(tmp_path, tmp_cache):
+    """A suite with `preset: audioldm_eval` stores that preset in every MetricInfo (and the plan),
+    and its KL uses audioldm_eval's eps (1e-6), not the default's exact log-softmax."""
+    from harness.runner import run_suite
+    from harness.suite import load_suite
+    from systems.testing import SineSystem
+
+    _kit.register()
+    suite = _kit.write_suite(tmp_path / "s", n=4, metrics=("test_rms",), extra="preset: audioldm_eval\n")
+    suite.write_text(suite.read_text().replace(
+        "metrics: [test_rms]", "metrics: [test_rms, {name: kl_ref_to_gen, args: {backbone: test_stats, "
+        "output: embedding}}]"))
+    result = run_suite(load_suite(suite), SineSystem(), out_dir=tmp_path / "out", progress=False)
+    stored = ResultsStore(tmp_path / "out" / "results.sqlite").load_run(result.run_id)
+    assert {m.name: m.preset for m in stored.metrics} == {"test_rms": "audioldm_eval",
+                                                          "kl_ref_to_gen": "audioldm_eval"}
+    assert stored.plan.preset == "audioldm_eval"
+    assert dict(stored.aggregate("kl_ref_to_gen").extras)["eps"] == 1e-6

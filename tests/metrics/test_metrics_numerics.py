@@ -7,7 +7,7 @@ import pytest
 
 from harness.errors import SabenchError
 from harness.metrics import numerics
-from harness.metrics.numerics import (bootstrap_ci, cosine, frechet_distance, inception_score,
+from harness.metrics.numerics import (cosine, frechet_distance, inception_score,
                                       kl_divergence, kl_softmax)
 
 
@@ -200,10 +200,13 @@ def test_cosine_rowwise_and_zero_safe():
 
 
 def test_bootstrap_ci_seeded_and_sane():
+    """The one bootstrap (harness.scoring.bootstrap_ci, also used by reports.paired)."""
+    from harness.scoring import bootstrap_ci
+
     v = np.random.default_rng(7).normal(2.0, 1.0, 200)
-    lo, hi = bootstrap_ci(v, n=500, seed=11)
-    assert (lo, hi) == bootstrap_ci(v, n=500, seed=11)
+    lo, hi = bootstrap_ci(v, seed=11, resamples=500)
+    assert (lo, hi) == bootstrap_ci(v, seed=11, resamples=500)
     assert lo < v.mean() < hi
     # The CI half-width is about 1.96 * sd / sqrt(N) ~ 0.14 here; allow a factor of 1.5.
     assert 0.09 < (hi - lo) / 2 < 0.21
-    assert bootstrap_ci([5.0] * 10, n=50, seed=0) == (5.0, 5.0)
+    assert bootstrap_ci(np.full(10, 5.0), seed=0, resamples=50) == (5.0, 5.0)

@@ -55,8 +55,15 @@ CAPTIONS = ["a dog barks", "rain falls on a tin roof while a dog barks twice and
 
 
 def _names() -> list[str]:
+    """Registered production backbones (test kits register helpers such as `test_stats` in
+    the same registry during a full test run; those are not benchmark backbones)."""
     load_catalog()
-    return sorted(BACKBONES.names())
+    return sorted(n for n in BACKBONES.names() if _production(n))
+
+
+def _production(name: str) -> bool:
+    module = getattr(BACKBONES.get(name), "__module__", "") or ""
+    return module.split(".")[0] in ("harness", "systems", "suites", "reports")
 
 
 def _params():

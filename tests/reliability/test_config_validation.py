@@ -104,6 +104,20 @@ CASES = [
     Case("resonate cfg bool", (*GEN, "resonate:cfg=true"), 2, "cfg True (a YAML bool) is not a number", files=suite()),
     Case("semanticvocoder edit_n_avg zero", (*GEN, "semanticvocoder:edit_n_avg=0"), 2,
          "edit_n_avg 0 is not an integer >= 1", files=suite()),
+    Case("precomputed empty path", (*GEN, "precomputed:path="), 2, "path '' is not a string (not empty)",
+         files=suite()),
+    Case("precomputed numeric label", (*GEN, "precomputed:path=x,label=7"), 2, "label 7 (a YAML int) is not a string",
+         files=suite()),
+    Case("semanticvocoder fixed noise", (*GEN, "semanticvocoder:noise=shared"), 2,
+         "noise 'shared' is not one of 'per-request-generator'", files=suite()),
+    Case("exponent without a dot is text in YAML", (*GEN, "sine:amplitude=1e-1"), 2,
+         "amplitude '1e-1' (a YAML str) is not a number >= 0 (fix: fix 'amplitude': YAML reads '1e-1' as text; "
+         "write 0.1)", files=suite()),
+    Case("job float parameter passes through", ("generate", "--job", "job.yaml", "--out", "o", "--quiet"), 0,
+         "tiny x sine: 2 samples", outcome="handled",
+         files=job(systems="      - {name: sine, params: {amplitude: 1.0e-05}}\n")),
+    Case("system parameter twice", (*GEN, "sine:amplitude=0.1,amplitude=0.9"), 2,
+         "parameter 'amplitude' given twice", files=suite()),
     # ---- command-line options
     Case("empty shard", (*GEN, "sine", "--shard", ""), 2, "expected K/N", files=suite()),
     Case("shard zero", (*GEN, "sine", "--shard", "0/2"), 2, "expected K/N", files=suite()),
@@ -154,3 +168,13 @@ def test_field_helper_table():
     for value, field in bad:
         with pytest.raises(SabenchError, match=r"^f\.yaml: k .* \(fix: fix 'k'\)$"):
             check_field(value, field, "k", "f.yaml")
+
+
+def test_system_parameters_are_checked_but_not_rewritten():
+    """An int given for a float parameter stays an int: parameters are part of the run id."""
+    from harness.validate import check_params
+
+    got = check_params("x", {"cfg": 3, "steps": 4, "device": "cpu"}, {"cfg": 1.0, "steps": 50, "device": "cpu"})
+    assert got == {"cfg": 3, "steps": 4, "device": "cpu"} and type(got["cfg"]) is int
+    with pytest.raises(SabenchError, match="system x: steps 0 is not an integer >= 1"):
+        check_params("x", {"steps": 0}, {"steps": 50})

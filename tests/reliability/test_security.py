@@ -73,9 +73,10 @@ def test_marker_control_user_parameter_with_allow_code_runs(tmp_path):
     mechanism works, so the refusals above are meaningful)."""
     hostile_weights(tmp_path, "mini")
     write_files(tiny_suite(tmp_path), tmp_path)
-    sabench(("generate", "--allow-code", "--suite", "suite.yaml", "--system",
-             "base-model:encoders=runpy:run_path", "--weights", "W", "--out", "out", "--quiet"), tmp_path)
+    out = sabench(("generate", "--allow-code", "--suite", "suite.yaml", "--system",
+                   "base-model:encoders=runpy:run_path", "--weights", "W", "--out", "out", "--quiet"), tmp_path)
     assert (tmp_path / "MARKER").exists()
+    check(Case("trusted parameter", (), 2, "returned a dict, not an Encoders bundle"), out)
 
 
 def test_registered_encoders_from_checkpoint_still_load():
@@ -183,10 +184,11 @@ def _table(label: str, text: str = "n/a"):
 def test_markdown_escapes_html_and_pipes():
     from reports import render
 
-    md = render.markdown(_table("<script>alert(1)</script>", "a|b & c"))
+    md = render.markdown(_table("<script>alert(1)</script>", "a|b & c ![t](http://x)"))
     assert "<script>" not in md and "<b>" not in md and "<i>" not in md
     assert "&lt;script&gt;alert(1)&lt;/script&gt; [1]" in md
-    assert "a\\|b &amp; c" in md and "note &lt;i&gt;\\|x" in md
+    assert "a\\|b &amp; c !\\[t\\](http://x)" in md and "note &lt;i&gt;\\|x" in md
+    assert "| ok | -0.250 | -1 worse |" in md  # numbers and plain text unchanged
     row = next(x for x in md.splitlines() if "script" in x)
     assert row.count(" | ") == 2  # the label's pipe cannot add a column
 
@@ -282,3 +284,31 @@ def test_cli_outputs_are_readable_by_the_group_under_umask_022(tmp_path, umask):
     made = [p for p in (tmp_path / "o").rglob("*") if p.is_file() and p.suffix in (".wav", ".flac", ".json")]
     made += [p for p in (tmp_path / "export").rglob("*") if p.is_file()]
     assert made and all(_mode(p) & 0o044 == 0o044 for p in made), {str(p): oct(_mode(p)) for p in made}
+
+
+def test_key_derivation_refuses_targets_outside_the_original_checkout():
+    """The SemanticVocoder key-derivation tool reads a downloaded config.json: its `_target_`
+    nodes may only name the original checkout's `models.` package."""
+    from systems.semanticvocoder.keys.derive import instantiate
+
+    for target in ("os.system", "runpy.run_path", "models._private"):
+        with pytest.raises(SystemExit, match="outside the original checkout"):
+            instantiate({"_target_": target, "command": "touch MARKER"})
+    assert instantiate({"a": [1, {"b": 2}]}) == {"a": [1, {"b": 2}]}  # plain nodes pass through
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda cfg: "{not json", "is not valid JSON"),
+    (lambda cfg: json.dumps([1, 2]), "unknown checkpoint format None"),
+    (lambda cfg: json.dumps({**cfg, "model": {**cfg["model"], "dit": {"bogus": 1}}}), "bad model config (TypeError"),
+    (lambda cfg: json.dumps({**cfg, "model": {}}), "bad model config (KeyError"),
+])
+def test_corrupt_checkpoint_config_is_one_line(tmp_path, edit, fragment):
+    weights = hostile_weights(tmp_path, "mini")
+    cfg_path = weights / "semanticaudio" / "base" / "config.json"
+    cfg_path.write_text(edit(json.loads(cfg_path.read_text())))
+    write_files(tiny_suite(tmp_path), tmp_path)
+    out = sabench(("generate", "--suite", "suite.yaml", "--system", "base-model", "--weights", "W",
+                   "--out", "out", "--quiet"), tmp_path)
+    check(Case("corrupt checkpoint config", (), 2, fragment), out)
+    assert "config.json" in out.stderr and not (tmp_path / "MARKER").exists()

@@ -93,3 +93,17 @@ def test_gate_main_with_results_store(tmp_path: Path):
     db = str(tmp_path / "results.sqlite")
     assert gate.main(["--write-baseline", str(tmp_path / "b.json"), "--results", db, "--run", _run().run_id]) == 0
     assert gate.main(["--baseline", str(tmp_path / "b.json"), "--results", db]) == 0
+
+
+def test_backbone_version_and_device_are_part_of_the_identity():
+    """A new backbone version (e.g. the mini CLAP text tower fix) or another device fails the
+    gate as not comparable; an older baseline that does not record them is not flagged."""
+    base = _run()
+    infos = {m.name: m for m in base.metrics}
+    for field, old, new in (("backbone_version", "1", "2"), ("backbone_device", "cpu", "cuda:0")):
+        then = {k: replace(v, **{field: old}) for k, v in infos.items()}
+        now = {k: replace(v, **{field: new}) for k, v in infos.items()}
+        res = gate.compare(_run(metric_infos=now), _run(metric_infos=then))
+        assert not res.passed and any(field in p for p in res.problems), field
+        unknown = {k: replace(v, **{field: None}) for k, v in infos.items()}
+        assert gate.compare(_run(metric_infos=now), _run(metric_infos=unknown)).passed

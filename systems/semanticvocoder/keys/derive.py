@@ -136,8 +136,13 @@ def _offline_t5(module, t5: str):
         module.T5Tokenizer, module.T5Config = saved
 
 
+TARGET_PACKAGE = "models."
+"""The original checkout's package (src/inference/models): the only code a `_target_` may name."""
+
+
 def instantiate(node):
-    """A Hydra-like `_target_` builder: children first, then `Class(**other_keys)`."""
+    """A Hydra-like `_target_` builder: children first, then `Class(**other_keys)`; targets
+    outside the original's `models.` package (e.g. `os.system`) are refused before any import."""
     if isinstance(node, list):
         return [instantiate(v) for v in node]
     if not isinstance(node, dict):
@@ -145,7 +150,10 @@ def instantiate(node):
     kwargs = {k: instantiate(v) for k, v in node.items() if k != "_target_"}
     if "_target_" not in node:
         return kwargs
-    module_name, _, attr = node["_target_"].rpartition(".")
+    module_name, _, attr = str(node["_target_"]).rpartition(".")
+    if not module_name.startswith(TARGET_PACKAGE) or attr.startswith("_"):
+        raise SystemExit(f"_target_ {node['_target_']!r} is outside the original checkout's "
+                         f"'{TARGET_PACKAGE}' package: a config file may not name other code (docs/trust.md)")
     return getattr(importlib.import_module(module_name), attr)(**kwargs)
 
 
