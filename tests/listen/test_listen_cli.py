@@ -140,6 +140,9 @@ def test_ab_study_preference_and_the_randomised_sides(tmp_path, tmp_cache, capsy
     p = s.preference
     assert p.label_a == "sine" and p.rate_a > 0.7 and p.ci_low > 0.5 and p.p_value < 0.01
     assert "preferred over noise" in capsys.readouterr().out
+    assert cli.main(["report", "--out", str(out), "--formats", "html"]) == 0
+    html = (out / "report.html").read_text()
+    assert f"sine preferred over noise in {p.rate_a:.1%} of {p.n} answers" in html and "Clopper-Pearson" in html
 
 
 def _md_row(md: str, label: str) -> str:
