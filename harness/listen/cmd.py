@@ -232,9 +232,9 @@ def _simulate(store: Any, study: str, n: int, means_text: str) -> None:
 
 
 def _data_root(args: argparse.Namespace) -> Path | None:
-    from harness.cli import _data_root as root
+    from harness.paths import data_root
 
-    return root(args)
+    return data_root(args.data)
 
 
 __all__ = ["add_parser", "cmd_listen"]
