@@ -102,9 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.fetch.cli import add_fetch_parsers
 
     add_fetch_parsers(sub)  # `weights fetch` / `data fetch`: the only commands that use the network
-    from harness.listen.cmd import add_parser as listen_parser  # argparse only: stays fast
-
-    listen_parser(sub, common)
+    from harness.listen.cmd import add_parser as add_listen_parser  # argparse only: stays fast
+    add_listen_parser(sub, common)
     return parser
 
 
@@ -336,8 +335,7 @@ PASS_THROUGH = ("report", "gate", "mini")
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
 
 def cmd_listen(args: argparse.Namespace) -> int:
-    from harness.listen.cmd import cmd_listen as listen
-
+    from harness.listen.cmd import cmd_listen as listen  # harness/listen/cmd.py
     return listen(args)
 
 
