@@ -1,7 +1,7 @@
 # The two front-door commands: `make run` (the main job) and `make test`.
 PY := .venv/bin/python
 
-.PHONY: setup run test test-fast clean
+.PHONY: setup run test test-fast clean listen-demo
 setup:
 	bash scripts/setup.sh
 
@@ -13,3 +13,9 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
+
+# A listening test on the main job's runs, answered by simulated raters over loopback HTTP;
+# then the report with the MOS column filled. For real raters: sabench listen --job mini --serve
+listen-demo: run
+	$(PY) -m harness.cli listen --job mini --simulate 20
+	$(PY) -m harness.cli report

@@ -33,7 +33,7 @@ from harness.errors import SabenchError, UsageError
 from harness.outcome import exit_status, print_summary
 from harness.system_spec import build_system as make_system
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data", "listen")
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -102,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.fetch.cli import add_fetch_parsers
 
     add_fetch_parsers(sub)  # `weights fetch` / `data fetch`: the only commands that use the network
+    from harness.listen.cmd import add_parser as add_listen_parser  # argparse only: stays fast
+    add_listen_parser(sub, common)
     return parser
 
 
@@ -332,9 +334,14 @@ def cmd_mini(args: argparse.Namespace) -> int:
 PASS_THROUGH = ("report", "gate", "mini")
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
 
+def cmd_listen(args: argparse.Namespace) -> int:
+    from harness.listen.cmd import cmd_listen as listen  # harness/listen/cmd.py
+    return listen(args)
+
+
 HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
             "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini,
-            "weights": cmd_fetch, "data": cmd_fetch}
+            "weights": cmd_fetch, "data": cmd_fetch, "listen": cmd_listen}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 # file records the hash of the requirement files, so a second call returns at once.
 #
 #   bash scripts/setup.sh            # core + test dependencies
-#   bash scripts/setup.sh --browser  # also Debian's chromium (for the HTML report test)
+#   bash scripts/setup.sh --browser  # also Debian's chromium (HTML report and listening-test browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
