@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 PACKAGES = ("torch", "torchaudio", "numpy", "scipy", "soundfile", "safetensors", "pyyaml", "tqdm",
             "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec",

@@ -21,8 +21,9 @@ import json
 import pickle
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SAFETENSORS_HEADER_MAX = 100 << 20
 """A larger header is garbage (real headers are a few MB at most)."""

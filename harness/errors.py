@@ -7,7 +7,6 @@ code 1 is for a command that ran to the end without scoring everything; see harn
 from __future__ import annotations
 
 
-
 class SabenchError(Exception):
     """A user-facing error about one item.
 

@@ -17,16 +17,25 @@ the failure is recorded with the run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from harness.errors import SabenchError, describe
 from harness.hashing import sha256_file, sha256_json
 from harness.item_ids import item_id as make_item_id
 from harness.metrics.base import Metric
-from harness.records import (BackboneInfo, EditRequest, GenerationRequest, MetricInfo, Prompt,
-                             ReconstructRequest, RunPlan, freeze)
+from harness.records import (
+    BackboneInfo,
+    EditRequest,
+    GenerationRequest,
+    MetricInfo,
+    Prompt,
+    ReconstructRequest,
+    RunPlan,
+    freeze,
+)
 from harness.seeding import derive_seed
 from harness.suite import SuiteSpec
 

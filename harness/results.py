@@ -20,21 +20,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 import shutil
+import sqlite3
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from harness import RESULTS_SCHEMA
 from harness.errors import SabenchError, describe_os_error
-from harness.store_db import connect as _connect, refuse_folder as _refuse_folder, store_error
-from harness.hashing import canonical_json, sha256_json
+from harness.hashing import canonical_json
 from harness.records import Aggregate, Failure, ItemScore, RunPlan, RunResult
 from harness.serialize import metrics_from_list, system_from_dict
+from harness.store_db import connect as _connect
+from harness.store_db import refuse_folder as _refuse_folder
+from harness.store_db import store_error
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

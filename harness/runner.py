@@ -22,9 +22,10 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,15 +33,14 @@ from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
 from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
-from harness.progress import note, progress
 from harness.plan import PlannedSample, build_plan, plan_samples
 from harness.plan import load_prompts as _load_prompts
-from harness.referenced import reference_samples, serves_files
+from harness.progress import note, progress
 from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
+from harness.referenced import reference_samples, serves_files
 from harness.results import ResultsStore
 from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
 from harness.suite import SuiteSpec
-
 
 
 class Failures:

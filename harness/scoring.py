@@ -7,7 +7,8 @@ Used by `harness.runner.run_suite`; split out so each module holds one idea.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -9,7 +9,8 @@ resamples and down-mixes (in `harness.audio`) for each metric's recipe.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from harness.errors import CapabilityError
 from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo

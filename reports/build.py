@@ -15,8 +15,9 @@ import argparse
 import csv
 import io
 import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from harness.errors import SabenchError
 from harness.item_ids import prompt_of
@@ -24,8 +25,8 @@ from harness.paths import atomic_write_bytes
 from harness.records import Audio, Prompt, RunResult
 from reports import html as H
 from reports import render
-from reports.serialize import run_to_dict
 from reports.paired import paired_table
+from reports.serialize import run_to_dict
 from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
 
 FORMATS = ("md", "tex", "csv", "json", "html", "plots")

@@ -28,9 +28,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from harness.errors import SabenchError, describe_os_error
 from harness.records import RunResult
@@ -47,7 +47,7 @@ class Tolerance:
     amount: float = 0.0
 
     @classmethod
-    def parse(cls, text: str) -> "Tolerance":
+    def parse(cls, text: str) -> Tolerance:
         kind, _, amount = text.strip().partition(":")
         try:
             tol = cls(kind, float(amount) if amount else 0.0)

@@ -14,8 +14,8 @@ import base64
 import hashlib
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from reports.render import arrow, best_rows, fmt_cell, markers, profile_line
 from reports.tables import Table

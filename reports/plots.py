@@ -6,8 +6,8 @@ Every figure's title names the profile, as every table does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from harness.errors import SabenchError
 from harness.records import RunResult

@@ -18,8 +18,8 @@ a column whose rows scored different items is never ranked (no bold best), with 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 

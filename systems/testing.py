@@ -16,12 +16,12 @@ seconds to wait per item, which changes timing only (used by the kill-and-resume
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from harness.records import (Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo,
-                             freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import numpy_rng
 from harness.system import System
 

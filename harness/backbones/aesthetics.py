@@ -16,8 +16,8 @@ Precision comes from `model_cfg["precision"]` and is recorded in `info.version`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -34,9 +34,9 @@ saved and restored around the call. Shorter clips: the package's `repeatpad`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 

@@ -25,8 +25,8 @@ the package, but any missing model weight is an error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -29,8 +29,9 @@ import os
 import sys
 import threading
 import types
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from harness.errors import WeightsError
 

@@ -18,9 +18,9 @@ the time pooling); with equal-length clips (the usual case) a batch is one forwa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -31,8 +31,8 @@ FAD pools all frames of all clips: `np.concatenate([f[:n] for f, n in zip(frames
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

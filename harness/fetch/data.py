@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from harness.errors import SabenchError
 from harness.fetch import FetchError, http

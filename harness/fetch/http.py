@@ -11,9 +11,9 @@ fail at once with a one-line `FetchError`. The caller verifies and moves the fil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from harness.fetch import FetchError

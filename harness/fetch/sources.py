@@ -17,8 +17,8 @@ record id); GitHub release assets and the AudioSet label CSV are not pinned.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from harness.errors import SabenchError
 from harness.weights import WEIGHT_FILES, WeightFile

@@ -7,7 +7,7 @@ is better; the run value is the mean over items (TTA-Bench averages each axis ov
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

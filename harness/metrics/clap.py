@@ -10,13 +10,20 @@ L2-normalised, MS-CLAP's are not; cosine is the same either way). Never x100, ne
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, metric_info, per_clip_vectors, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    metric_info,
+    per_clip_vectors,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import cosine
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo

@@ -7,13 +7,20 @@ same item's reference, keyed by item id (never by order), in a direction named b
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, metric_info, per_clip_vectors, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    metric_info,
+    per_clip_vectors,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import inception_score, kl_softmax
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo

@@ -6,8 +6,9 @@ backbone batches are mapped back through the indices the context yields.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 

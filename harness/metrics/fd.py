@@ -9,14 +9,21 @@ backbone checkpoint and recipe must match the backbone in use.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, iter_blocks, metric_info, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    iter_blocks,
+    metric_info,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import frechet_distance
 from harness.metrics.presets import get_preset
 from harness.metrics.streaming import GaussianStats

@@ -18,9 +18,9 @@ recipe because the mel filterbank and frame count depend on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 

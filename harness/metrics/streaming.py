@@ -14,8 +14,9 @@ is the same merge fadtk uses for per-directory statistics.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class GaussianStats:
         """Provenance (backbone, checkpoint sha256, recipe id, output key); saved with the stats."""
 
     # ---------------------------------------------------------------- accumulate
-    def update(self, rows: np.ndarray) -> "GaussianStats":
+    def update(self, rows: np.ndarray) -> GaussianStats:
         """Add a batch of rows (B, D); any float dtype, accumulated in float64."""
         x = np.asarray(rows, np.float64)
         if x.ndim == 1:
@@ -66,7 +67,7 @@ class GaussianStats:
         self._m2 = self._m2 + m2b + np.outer(delta, delta) * (na * nb / n)
         self.count = n
 
-    def merge(self, other: "GaussianStats") -> "GaussianStats":
+    def merge(self, other: GaussianStats) -> GaussianStats:
         """Fold another accumulator into this one (e.g. shards from several workers)."""
         if other.count:
             self._merge(other.count, other._mean, other._m2)
@@ -97,7 +98,7 @@ class GaussianStats:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "GaussianStats":
+    def load(cls, path: str | Path) -> GaussianStats:
         """Read statistics written by `save`, or a plain {mu, sigma, n} file (fadtk/pytorch-fid style)."""
         try:
             with np.load(path, allow_pickle=False) as z:

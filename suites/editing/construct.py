@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 from harness.errors import SabenchError
 from harness.hashing import sha256_file, sha256_json

@@ -17,8 +17,9 @@ missing or whose edit fails scores (nan, nan), which the filter drops; their cou
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,8 @@ class SystemClapScorer:
 
     def __init__(self, system: Any, clap: str, audio_dir: str | Path, *, seed: int = 0,
                  cache_dir: str | Path | None = None, profile: str = "real", score_device: str | None = None):
-        from harness.system_spec import build_system as make_system
         from harness.paths import cache_root
+        from harness.system_spec import build_system as make_system
 
         self.system = make_system(system) if isinstance(system, str) else system
         if "edit" not in getattr(self.system, "capabilities", ()):

@@ -19,13 +19,12 @@ packed, so token states no longer depend on the batch's longest caption). Weight
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
 from harness.hashing import sha256_json
-from systems.semanticaudio.encoders import (AcousticVAE, Encoders, SemanticEncoder, TextEncoder,
-                                            TextFeatures, pad_frames)
+from systems.semanticaudio.encoders import AcousticVAE, Encoders, SemanticEncoder, TextEncoder, TextFeatures, pad_frames
 
 SR = 16000
 HOP = 640

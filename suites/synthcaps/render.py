@@ -20,8 +20,7 @@ import numpy as np
 from harness.seeding import numpy_rng
 from suites.synthcaps.dsp import SR, convolve, lowpass, room_ir
 from suites.synthcaps.scene import Event, Scene
-from suites.synthcaps.sources import (FAR_DB, FAR_LOWPASS_HZ, LOUDNESS_DB, SOURCE_NAMES,
-                                      synthesize)
+from suites.synthcaps.sources import FAR_DB, FAR_LOWPASS_HZ, LOUDNESS_DB, SOURCE_NAMES, synthesize
 
 FRAME_RATE = 25
 """Label frames per second."""

@@ -9,13 +9,12 @@ rendered with the same seed differs between two scenes only in what its attribut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from suites.synthcaps.dsp import (SR, bandpass, decay_env, fade, harmonic, lowpass, noise,
-                                  normalize_rms, place)
+from suites.synthcaps.dsp import SR, bandpass, decay_env, fade, harmonic, lowpass, noise, normalize_rms, place
 
 
 def _grains(rng, n: int, rate: float, grain: Callable[[], np.ndarray], jitter: float = 0.08):

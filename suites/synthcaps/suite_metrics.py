@@ -4,7 +4,7 @@ reports it next to the mini CLAP score, as TTA-Bench reports AES next to CLAP.""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

@@ -18,16 +18,16 @@ encoding (log-mel -> mel-VAE posterior mean) are `systems.resonate.decoder`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness.errors import SabenchError
 from harness.hashing import sha256_json
-from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
-                             SystemInfo, freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import torch_generator
 from harness.system import System
 from systems.adapterkit import checked_params

@@ -15,8 +15,9 @@ weights directory. Outputs are mono `Audio` at the VAE's rate (48 kHz for DAC-VA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch

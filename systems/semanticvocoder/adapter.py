@@ -33,15 +33,15 @@ original always renders its `latent_shape`, 250 frames = 10 s).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import AudioError, SabenchError, WeightsError
 from harness.paths import weights_root
-from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo,
-                             freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import torch_generator
 from harness.system import System
 from harness.validate import Field

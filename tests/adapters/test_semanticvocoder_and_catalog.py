@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import gen, rec_req
 from harness.errors import AudioError, WeightsError
 from harness.records import Audio, Prompt, ReconstructRequest
+
+from _adapter_kit import gen, rec_req
 
 
 def req(seed: int, pid: str = "r") -> ReconstructRequest:

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen
 from harness.errors import WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
+
+from _adapter_kit import edit_req, gen
 
 KEYS = REPO_ROOT / "systems" / "semanticvocoder" / "keys" / "tta"
 

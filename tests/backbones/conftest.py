@@ -17,8 +17,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from backbone_testkit import build_seeded  # noqa: E402
 import backbone_testkit as testkit  # noqa: E402
+from backbone_testkit import build_seeded  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -93,8 +93,9 @@ def test_numpy_scalars_need_the_documented_safe_globals(laion_weights):
 def test_htsat_base_checkpoint(laion_weights, tmp_path):
     import torch
 
-    from backbone_testkit import build_seeded
     from harness.backbones.laion_clap import _build_module
+
+    from backbone_testkit import build_seeded
 
     ck = CHECKPOINTS["music_speech_audioset_epoch_15_esc_89.98"]
     assert ck.amodel == "HTSAT-base" and not ck.fusion

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import WeightsError
 from harness import weights as W
+from harness.errors import WeightsError
 
 REPO = Path(__file__).resolve().parents[2]
 

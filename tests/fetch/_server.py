@@ -51,7 +51,7 @@ class FakeHub(ThreadingHTTPServer):
     def gets(self, needle: str = "") -> list[tuple[str, str, str | None]]:
         return [e for e in self.log if e[0] == "GET" and needle in e[1]]
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         self._thread.start()
         return self
 

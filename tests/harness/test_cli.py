@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import _kit
 from harness import cli
 from harness.results import ResultsStore
+
+import _kit
 
 KIT = str(Path(_kit.__file__).parent)
 

@@ -97,10 +97,11 @@ def test_embedding_progress_counts_clips(tmp_path, tmp_cache, monkeypatch, capsy
     """RunContext.embed_audio reports per clip (batches of 2 here), and show=False is silent."""
     import numpy as np
 
-    import _kit
     from harness import audio
     from harness.context import RunContext
     from harness.records import Audio
+
+    import _kit
 
     _kit.register()
     paths = []

@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-import _kit
 from harness.errors import SabenchError
 from harness.records import Audio
 from harness.results import ResultsStore
@@ -15,6 +14,8 @@ from harness.runner import bootstrap_ci, run_suite
 from harness.seeding import derive_seed
 from harness.suite import load_suite
 from systems.testing import ReferenceEchoSystem, SineSystem
+
+import _kit
 
 
 @pytest.fixture(autouse=True)

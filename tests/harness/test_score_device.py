@@ -6,13 +6,14 @@ from pathlib import Path
 
 import torch
 
-import _kit
 from harness import cli
 from harness.artifacts import EmbeddingCache
 from harness.backbones.common import make_info
 from harness.hashing import sha256_json
 from harness.records import AudioRecipe
 from harness.results import ResultsStore
+
+import _kit
 
 
 class SpyBackbone:

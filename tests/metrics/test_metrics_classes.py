@@ -7,11 +7,11 @@ instead of by index / item id gets wrong values.
 import numpy as np
 import pytest
 
+import harness.metrics.catalog  # noqa: F401  (registers the metric factories)
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric
 from harness.metrics.numerics import cosine, frechet_distance, inception_score, kl_softmax
 from harness.records import AudioRecipe, BackboneInfo, Prompt
-import harness.metrics.catalog  # noqa: F401  (registers the metric factories)
 from harness.registry import METRICS
 
 RECIPE = AudioRecipe(16000, mono="mean", length="crop", max_seconds=10.0)

@@ -24,10 +24,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
-import _kit  # noqa: E402
 from harness import audio, cli  # noqa: E402
 from harness.records import Audio  # noqa: E402
 from harness.results import ResultsStore  # noqa: E402
+
+import _kit  # noqa: E402
 
 MINI_CLAP = "{name: clap, args: {name: mini_clap, backbone: mini_clap}}"
 
@@ -94,8 +95,8 @@ def test_understated_header_is_refused_by_read_and_trailing_chunks_are_not(tmp_p
 def test_failing_batch_names_the_failing_item_without_keep_going():
     from harness.errors import SabenchError
     from harness.plan import PlannedSample as Job
-    from harness.runner import Failures, run_batch
     from harness.records import GenerationRequest, Prompt
+    from harness.runner import Failures, run_batch
 
     class OneBad:
         name = "one-bad"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-
 from conftest import SPEC
+
 from harness.errors import SabenchError, WeightsError
 from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest
 from harness.registry import SYSTEMS, load_catalog

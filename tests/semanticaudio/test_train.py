@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
-
 from conftest import CAPTIONS, tiny_cfg
+
 from harness.errors import WeightsError
 from harness.seeding import torch_generator
 from systems.semanticaudio import checkpoint

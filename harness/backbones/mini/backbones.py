@@ -9,8 +9,8 @@ folder (`checkpoint_dir()`), sha256-verified against manifest.json (`WeightsErro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -79,7 +79,7 @@ class MiniBackbone(Backbone):
         self.load()
         return self._model
 
-    def _forward(self, wave) -> dict[str, "object"]:
+    def _forward(self, wave) -> dict[str, object]:
         raise NotImplementedError
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
