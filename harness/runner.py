@@ -178,7 +178,7 @@ def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Fail
         return []
     seconds = (time.perf_counter() - t0) / len(batch)
     good = []
-    for job, audio in zip(batch, outs):
+    for job, audio in zip(batch, outs, strict=True):
         problem = audio_problem(audio)
         if problem:
             failures.add(job.item_id, task, f"bad audio from {system.name}: {problem}")

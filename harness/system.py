@@ -36,7 +36,7 @@ class System(ABC):
     def info(self) -> SystemInfo:
         """Identity: name, version, checkpoint sha256, native rate, parameters."""
 
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 - optional hook: systems without weights keep this no-op
         """Load weights (idempotent). Construction must stay cheap."""
 
     @abstractmethod

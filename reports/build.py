@@ -199,7 +199,7 @@ def run_failures(runs: Sequence[RunResult], labels=None, cap: int = MAX_FAILURES
     """Per run with failures (in report order): its label and first `cap` failures."""
     out = []
     for group in group_runs(runs):
-        for run, name in zip(group, run_labels(group, labels)):
+        for run, name in zip(group, run_labels(group, labels), strict=True):
             if not run.failures:
                 continue
             rows = tuple((f.item_id, f.stage, f.message) for f in run.failures[:cap])
@@ -233,7 +233,7 @@ def _long_csv(tables: Sequence[Table]) -> str:
     for t in tables:
         for row in t.rows:
             note = "; ".join(t.footnotes[n - 1] for n in row.notes)
-            for c, x in zip(t.columns, row.cells):
+            for c, x in zip(t.columns, row.cells, strict=True):
                 nums = [("" if v is None else repr(float(v))) for v in (x.value, x.ci_low, x.ci_high)]
                 if x.value is None and x.text is not None:
                     nums[0] = render.csv_text_cell(x.text)
@@ -260,7 +260,7 @@ def _examples(runs, audio_for, prompts, labels, max_examples, seconds) -> list[H
     examples = []
     for p in list(prompts)[:max_examples]:
         clips = []
-        for run, name in zip(runs, names):
+        for run, name in zip(runs, names, strict=True):
             if run.items and p.id not in {prompt_of(s.item_id) for s in run.items}:
                 continue  # this run did not score this prompt (another suite)
             src = audio_for(run, p.id)

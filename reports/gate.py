@@ -114,7 +114,7 @@ class GateResult:
                  _change(r.baseline, r.current), r.tolerance, r.status.upper()) for r in self.rows]
         widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
         for row in [head] + body:
-            lines.append("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+            lines.append("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
         lines += [f"  {r.metric}: {r.detail}" for r in self.rows if r.failed and r.detail]
         return "\n".join(lines) + "\n"
 

@@ -39,7 +39,7 @@ def clap_vs_fd(runs: Sequence[RunResult], path: str | Path, fd: str = "fd_pann",
                labels: Labels = None) -> Path:
     """Scatter of CLAP (↑) against FD (↓), one labelled point per run that has both."""
     names = run_labels(runs, labels)
-    pts = [(n, r.aggregate(fd).value, r.aggregate(clap).value) for n, r in zip(names, runs)
+    pts = [(n, r.aggregate(fd).value, r.aggregate(clap).value) for n, r in zip(names, runs, strict=True)
            if r.aggregate(fd) is not None and r.aggregate(clap) is not None]
     if not pts:
         raise SabenchError(f"{fd} / {clap}", "no run has both metrics", "plot runs of a suite with both")

@@ -197,7 +197,7 @@ def _with_n(rows: list[list[Cell]], runs: Sequence[RunResult]) -> list[list[Cell
 def _row_notes(runs, names, keys, diffs, notes: list[str], profile: str) -> list[tuple[int, ...]]:
     """Footnote numbers per row: mixing, --limit, failures, missing metrics, mini backbones."""
     per_row = []
-    for run, name, dif in zip(runs, names, diffs):
+    for run, name, dif in zip(runs, names, diffs, strict=True):
         texts = [t for _, t in dif]
         texts += [P.limit_note(run), P.failures_note(run)]
         texts += [P.missing_note(run, name, k) for k in keys if not P.has_value(run, k)]
@@ -240,7 +240,7 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     for i, d in enumerate(diffs):
         if d and mixing == "refuse":
             raise _refuse(runs, names, i, [t for _, t in d])
-    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns] for r, n in zip(runs, names)]
+    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns] for r, n in zip(runs, names, strict=True)]
     keep = [j for j, c in enumerate(spec.columns)
             if c.key not in spec.optional or any(row[j].value is not None for row in rows)]
     cols = [spec.columns[j] for j in keep]
@@ -249,12 +249,12 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     footnotes: list[str] = []
     row_notes = _row_notes(runs, names, [c.key for c in cols], diffs, footnotes, profile)
     unranked, notes = _unranked(cols, rows, runs, names, diffs)
-    unplanned = [n for r, n in zip(runs, names) if r.plan is None]
+    unplanned = [n for r, n in zip(runs, names, strict=True) if r.plan is None]
     if unplanned:
         notes.append(f"n planned unknown (no run plan stored with the result): {', '.join(unplanned)}")
     minis = sorted({b for r in runs for _, b in P.mini_backbones(r, [c.key for c in cols])}) if profile == "real" else []
     return Table(spec.name, spec.title, spec.row_header, tuple(cols),
-                 tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes)),
+                 tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes, strict=True)),
                  profile, f"{runs[0].suite} v{runs[0].suite_version}", tuple(footnotes), tuple(notes),
                  tuple(unranked), tuple(minis))
 

@@ -75,10 +75,10 @@ class _SignalSystem(System):
         return [self._out(r.prompt, r.seed, self._frames(r.prompt.duration)) for r in requests]
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
-        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, sources)]
+        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, sources, strict=True)]
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
-        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, inputs)]
+        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, inputs, strict=True)]
 
 
 class SilenceSystem(_SignalSystem):

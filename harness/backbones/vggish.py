@@ -164,4 +164,4 @@ class VGGishBackbone(Backbone):
 
 def pooled_frames(outputs: dict[str, np.ndarray]) -> np.ndarray:
     """(sum n_i, 128): the real frames of every clip of a batch output, in clip order."""
-    return np.concatenate([f[:n] for f, n in zip(outputs["frames"], outputs["n_frames"])])
+    return np.concatenate([f[:n] for f, n in zip(outputs["frames"], outputs["n_frames"], strict=True)])

@@ -70,7 +70,7 @@ class ClapMetric(Metric):
             source = cosine(self._audio(ctx, [p[1] for _, p in pairs]), text, self.eps)  # (N,)
             extras.update(mean_clap_target=float(score.mean()), mean_clap_source=float(source.mean()))
             score = score - source
-        return MetricOutput(per_item=dict(zip(ids, map(float, score))), extras=extras)
+        return MetricOutput(per_item=dict(zip(ids, map(float, score), strict=True)), extras=extras)
 
 
 def make_clap(name: str = "clap", backbone: str | None = None, mode: str = "text", output: str = "embedding",

@@ -82,7 +82,7 @@ class KLMetric(Metric):
                   "direction": "KL(ref||gen)" if self.direction == "ref_to_gen" else "KL(gen||ref)",
                   "eps": self.eps, "pairing": "by item id", "n": len(ids), "backbone": meta,
                   **recipe_check(ctx, self.backbone, self.expected_recipe)}
-        return MetricOutput(per_item=dict(zip(ids, map(float, kl))), extras=extras)
+        return MetricOutput(per_item=dict(zip(ids, map(float, kl), strict=True)), extras=extras)
 
 
 def make_is(name: str = "is", backbone: str | None = None, output: str | None = None,

@@ -26,7 +26,7 @@ def require_paths(items: Sequence[EvalItem], roles: Sequence[str], metric: str) 
             raise SabenchError(it.item_id, f"duplicate item id for metric {metric}", "make item ids unique")
         seen.add(it.item_id)
         paths = tuple(it.path(r) for r in roles)
-        for role, p in zip(roles, paths):
+        for role, p in zip(roles, paths, strict=True):
             if not p:
                 raise SabenchError(it.item_id, f"metric {metric} needs a {role} audio path",
                                    f"give the item a {role} or drop {metric} from the suite")
@@ -101,7 +101,7 @@ def per_clip_vectors(ctx: MetricContext, backbone: str, paths: Sequence[str], ke
     """(N, D) float64: one vector per path (frame rows averaged), in `paths` order."""
     out: list[np.ndarray | None] = [None] * len(paths)
     for indices, blocks in iter_blocks(ctx, backbone, paths, key):
-        for i, b in zip(indices, blocks):
+        for i, b in zip(indices, blocks, strict=True):
             out[i] = b.mean(axis=0)
     missing = [paths[i] for i, r in enumerate(out) if r is None]
     if missing:

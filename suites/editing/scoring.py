@@ -64,7 +64,7 @@ class SystemClapScorer:
         text = np.asarray(ctx.embed_text(self.clap, [candidates[i].target_text for i in ok]), np.float64)
         src = per_clip_vectors(ctx, self.clap, [sources[i] for i in ok], "embedding")      # (N, D)
         edit = per_clip_vectors(ctx, self.clap, [edits[i] for i in ok], "embedding")       # (N, D)
-        for i, s, e in zip(ok, cosine(src, text), cosine(edit, text)):
+        for i, s, e in zip(ok, cosine(src, text), cosine(edit, text), strict=True):
             out[i] = (float(s), float(e))
         return out
 
@@ -114,9 +114,13 @@ class SystemClapScorer:
 
         try:
             outs = self.system.edit([r for _, r in batch], [audio_io.read(r.source) for _, r in batch])
+            if len(outs) != len(batch):
+                raise SabenchError(f"scorer system {self.system.name}",
+                                   f"returned {len(outs)} outputs for {len(batch)} requests",
+                                   "return one Audio per request, in order")
         except Exception as exc:  # noqa: BLE001 -- one failing batch drops its candidates, by name
             for i, _ in batch:
                 self.dropped[candidates[i].id] = describe(exc)
             return
-        for (i, req), audio in zip(batch, outs):
+        for (i, req), audio in zip(batch, outs, strict=True):
             edits[i] = store.put_audio(req.key(self.system.info), audio).path

@@ -163,7 +163,7 @@ class ResonateSystem(System):
         out: list[Audio | None] = [None] * len(requests)
         for dur in sorted({r.prompt.duration for r in requests}):
             idx = [i for i, r in enumerate(requests) if r.prompt.duration == dur]
-            for i, a in zip(idx, self._decode(self.sample_latents([requests[i] for i in idx]))):
+            for i, a in zip(idx, self._decode(self.sample_latents([requests[i] for i in idx])), strict=True):
                 out[i] = a
         return out
 

@@ -133,7 +133,7 @@ class _FlowSystem(System):
             T = -(-samples // vae.hop)
             wav = self._pipe.generate([requests[i].prompt.text for i in rows], T, samples,
                                       [requests[i].seed for i in rows])
-            for i, a in zip(rows, self._wrap(wav)):
+            for i, a in zip(rows, self._wrap(wav), strict=True):
                 out[i] = a
         return out
 
@@ -141,20 +141,20 @@ class _FlowSystem(System):
         out = [None] * len(arrays)
         for rows in self._groups([len(a) for a in arrays]):
             batch = torch.from_numpy(np.stack([arrays[i] for i in rows]))  # (B, N) @ native rate
-            for i, a in zip(rows, self._wrap(run(rows, batch))):
+            for i, a in zip(rows, self._wrap(run(rows, batch)), strict=True):
                 out[i] = a
         return out
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
         self.load()
-        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, sources)]
+        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, sources, strict=True)]
         return self._by_length(arrays, lambda rows, x: self._pipe.edit(
             x, [requests[i].source_text for i in rows], [requests[i].target_text for i in rows],
             [requests[i].seed for i in rows]))
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
         self.load()
-        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, inputs)]
+        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, inputs, strict=True)]
         return self._by_length(arrays, lambda rows, x: self._pipe.reconstruct(x, [requests[i].seed for i in rows]))
 
 

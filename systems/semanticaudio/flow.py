@@ -104,6 +104,6 @@ def euler_sample(velocity: Callable[[torch.Tensor, float], torch.Tensor], noise:
     """Integrate dx/dt = v from t = 1 (noise) to t = 0 (data) with `steps` Euler steps."""
     ts = torch.linspace(1.0, 0.0, steps + 1).tolist()
     x = noise.float()                                                  # (B, T, C)
-    for t, t_next in zip(ts[:-1], ts[1:]):
+    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
         x = x + (t_next - t) * velocity(x, t).float()                 # (B, T, C)
     return x

@@ -188,7 +188,7 @@ class SemanticVocoderSystem(System):
 
         from systems.semanticvocoder.tta import decode
 
-        zs = [self.latents(a, r.prompt.id) for r, a in zip(requests, inputs)]  # (1, D, T'_i) each
+        zs = [self.latents(a, r.prompt.id) for r, a in zip(requests, inputs, strict=True)]  # (1, D, T'_i) each
         out: list[Audio | None] = [None] * len(requests)
         voc = self.vocoder
         for frames in sorted({z.shape[-1] for z in zs}):             # one vocoder pass per length

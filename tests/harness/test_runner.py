@@ -83,7 +83,7 @@ class FlakySine(SineSystem):
             raise RuntimeError("model exploded on p02")
         outs = super().generate(requests)
         return [Audio(np.full_like(o.samples, np.nan), o.sample_rate) if r.prompt.id == "p04" else o
-                for r, o in zip(requests, outs)]
+                for r, o in zip(requests, outs, strict=True)]
 
 
 def test_keep_going_records_failures_and_finishes_others(tmp_path):
@@ -177,7 +177,7 @@ def test_run_context_batches_orders_and_caches(tmp_path):
     assert means == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5], abs=1e-6)
     again = list(RunContext("mini", cache_dir=tmp_path / "emb").embed_audio("test_stats", paths))
     assert _kit.StatsBackbone.calls == [2, 2, 1]  # all served from the cache
-    assert all(np.array_equal(a[1]["embedding"], b[1]["embedding"]) for a, b in zip(got, again))
+    assert all(np.array_equal(a[1]["embedding"], b[1]["embedding"]) for a, b in zip(got, again, strict=True))
     t = ctx.embed_text("test_stats", ["a b c", "dog"])
     assert t.tolist() == [[5, 2], [3, 0]]
     ctx.embed_text("test_stats", ["dog"])
@@ -202,7 +202,7 @@ def test_run_context_variable_frame_outputs_survive_caching(tmp_path):
         got = {}
         sub = [paths[i] for i in order]
         for idx, out in ctx.embed_audio("test_frames", sub):
-            for j, block in zip(idx, clip_rows(out, "frames", len(idx), "test_frames")):
+            for j, block in zip(idx, clip_rows(out, "frames", len(idx), "test_frames"), strict=True):
                 got[order[j]] = block
             assert out["embedding"].shape == (len(idx), 2)
         for i, e in enumerate(expected):

@@ -39,7 +39,7 @@ def _exported(tmp_path: Path, metrics=("test_rms",), ids=None, n: int = 4) -> tu
     suite = _kit.write_suite(tmp_path / "s", n=n, metrics=metrics)
     if ids is not None:  # rewrite the prompt ids
         rows = [json.loads(x) for x in (suite.parent / "prompts.jsonl").read_text().splitlines()]
-        for r, new in zip(rows, ids):
+        for r, new in zip(rows, ids, strict=True):
             r["id"] = new
         (suite.parent / "prompts.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out, folder = str(tmp_path / "out"), tmp_path / "exported"
