@@ -87,7 +87,8 @@ def with_lock(status: list[tuple[Any, str]], root: Path | None, hash_files: bool
             st = "verified" if got in ("verified", "size-ok") else got
         out.append((wf, st))
     n_ok = sum(st == "verified" for _, st in out)
-    echo(f"  {LOCK_NAME}: {len(lock)} file(s) recorded, {n_ok} verified ({'size + sha256' if hash_files else 'size only'})")
+    how = "size + sha256" if hash_files else "size only"
+    echo(f"  {LOCK_NAME}: {len(lock)} file(s) recorded, {n_ok} verified ({how})")
     return out, 0
 
 

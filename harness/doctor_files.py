@@ -310,8 +310,10 @@ def _listed(rel: str, drop: tuple[str, ...] = (), under: str | None = None) -> C
 
 
 STRUCTURES: dict[str, Callable[[Any], str | None]] = {
-    "panns/Cnn14_16k_mAP=0.438.pth": lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
-    "panns/Cnn14_mAP=0.431.pth": lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
+    "panns/Cnn14_16k_mAP=0.438.pth":
+        lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
+    "panns/Cnn14_mAP=0.431.pth":
+        lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
     "ms_clap/CLAP_weights_2023.pth": lambda o: _dict_with(o, "model"),
     "audiobox_aesthetics/checkpoint.pt": lambda o: next(
         (f"no {k!r} entry" for k in ("state_dict", "model_cfg", "target_transform")

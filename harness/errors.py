@@ -59,12 +59,13 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
+_PERMISSION_FIX = "make it readable (and writable, for outputs) by this user, or use another path"
 _OS_PROBLEMS = {
     "ENOSPC": ("no space left on the device (disk full)",
                "free space or pass another --out, then rerun (completed work is kept)"),
     "EDQUOT": ("disk quota exceeded", "free space or pass another --out, then rerun (completed work is kept)"),
-    "EACCES": ("permission denied", "make it readable (and writable, for outputs) by this user, or use another path"),
-    "EPERM": ("operation not permitted", "make it readable (and writable, for outputs) by this user, or use another path"),
+    "EACCES": ("permission denied", _PERMISSION_FIX),
+    "EPERM": ("operation not permitted", _PERMISSION_FIX),
     "EROFS": ("is on a read-only file system", "pass a writable folder (e.g. --out /tmp/sabench-out)"),
     "ENOTDIR": ("a path component is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),
     "EEXIST": ("exists and is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),

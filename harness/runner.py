@@ -161,7 +161,8 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Se
     return samples
 
 
-def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
+def run_batch(system: Any, task: str, batch: list[PlannedSample],
+              failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
     """Call the system on one batch. A failing batch is retried item by item (with or without
     keep_going), so the failure is recorded against the item that failed, never the batch's
     first item; without keep_going the first failing item then raises, by its own id."""

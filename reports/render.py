@@ -10,8 +10,9 @@ real-profile table).
 
 Text that comes from users (prompts, labels, suite and metric names, footnotes) is escaped
 for each format: Markdown HTML-escapes `<`, `>`, `&` and backslash-escapes `|`, `[`, `]` and
-backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
-`@`, tab or CR with a single quote (OWASP CSV injection; numbers are written unprefixed).
+backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown
+viewer), CSV prefixes text cells starting with `=`, `+`, `-`, `@`, tab or CR with a single
+quote (OWASP CSV injection; numbers are written unprefixed).
 """
 
 from __future__ import annotations

@@ -240,7 +240,8 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     for i, d in enumerate(diffs):
         if d and mixing == "refuse":
             raise _refuse(runs, names, i, [t for _, t in d])
-    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns] for r, n in zip(runs, names, strict=True)]
+    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns]
+            for r, n in zip(runs, names, strict=True)]
     keep = [j for j, c in enumerate(spec.columns)
             if c.key not in spec.optional or any(row[j].value is not None for row in rows)]
     cols = [spec.columns[j] for j in keep]
@@ -252,7 +253,8 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     unplanned = [n for r, n in zip(runs, names, strict=True) if r.plan is None]
     if unplanned:
         notes.append(f"n planned unknown (no run plan stored with the result): {', '.join(unplanned)}")
-    minis = sorted({b for r in runs for _, b in P.mini_backbones(r, [c.key for c in cols])}) if profile == "real" else []
+    col_keys = [c.key for c in cols]
+    minis = sorted({b for r in runs for _, b in P.mini_backbones(r, col_keys)}) if profile == "real" else []
     return Table(spec.name, spec.title, spec.row_header, tuple(cols),
                  tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes, strict=True)),
                  profile, f"{runs[0].suite} v{runs[0].suite_version}", tuple(footnotes), tuple(notes),

@@ -18,7 +18,7 @@ The metric packages reach the network at import or construction time (see
 
 `ensure_offline_env()` also sets `HF_HUB_OFFLINE=1` / `TRANSFORMERS_OFFLINE=1` for the
 process (documented knob; a user's explicit setting is kept).
-"""
+"""  # noqa: E501 - Markdown table rows cannot be wrapped
 
 from __future__ import annotations
 

@@ -46,7 +46,8 @@ def _online(timeout: float) -> Iterator[None]:
     # ENDPOINT (and the URL template built from it) are read once at import; the library also
     # sends side requests (its agent registry) to it: all go to the server of the downloads.
     values = {"HF_HUB_OFFLINE": False, "HF_HUB_DOWNLOAD_TIMEOUT": timeout, "HF_HUB_ETAG_TIMEOUT": timeout,
-              "ENDPOINT": endpoint(), "HUGGINGFACE_CO_URL_TEMPLATE": endpoint() + "/{repo_id}/resolve/{revision}/{filename}"}
+              "ENDPOINT": endpoint(),
+              "HUGGINGFACE_CO_URL_TEMPLATE": endpoint() + "/{repo_id}/resolve/{revision}/{filename}"}
     for n, v in values.items():
         setattr(constants, n, v)
     try:
@@ -108,7 +109,8 @@ def _translate(exc: BaseException, source: Source, rev: str, item: str, timeout:
                               "revision), else update harness/fetch/sources.py")
         if isinstance(e, errors.RemoteEntryNotFoundError):
             return FetchError(item, f"{source.file} not found in {source.repo} @ {rev} (HTTP 404)",
-                              "the file moved: download it by hand (docs/weights.md) or update harness/fetch/sources.py")
+                              "the file moved: download it by hand (docs/weights.md) "
+                              "or update harness/fetch/sources.py")
         if isinstance(e, errors.RepositoryNotFoundError):
             return FetchError(item, f"{source.repo} not found, or private/gated without access (HTTP {_status(e)})",
                               f"check {page}; if it asks you to accept a licence, accept it, then {TOKEN_FIX}")

@@ -86,7 +86,8 @@ class KLMetric(Metric):
 
 
 def make_is(name: str = "is", backbone: str | None = None, output: str | None = None,
-            splits: int | None = None, seed: int | None | str = "preset", preset: str = "sabench") -> InceptionScoreMetric:
+            splits: int | None = None, seed: int | None | str = "preset",
+            preset: str = "sabench") -> InceptionScoreMetric:
     """Inception Score (defaults from the preset: PANNs 16k logits, 10 splits, seed 2020)."""
     p = get_preset(preset)
     bb = backbone or p.classifier.backbone

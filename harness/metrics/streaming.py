@@ -105,7 +105,8 @@ class GaussianStats:
                 keys = set(z.files)
                 if {"count", "mean", "m2"} <= keys:
                     st = cls(int(z["mean"].shape[0]), json.loads(str(z["meta"])) if "meta" in keys else {})
-                    st.count, st._mean, st._m2 = int(z["count"]), z["mean"].astype(np.float64), z["m2"].astype(np.float64)
+                    st.count = int(z["count"])
+                    st._mean, st._m2 = z["mean"].astype(np.float64), z["m2"].astype(np.float64)  # (D,), (D, D)
                     return st
                 if {"mu", "sigma"} <= keys:
                     n = int(z["n"]) if "n" in keys else 0
@@ -116,6 +117,7 @@ class GaussianStats:
                     st.count, st._mean, st._m2 = n, z["mu"].astype(np.float64), z["sigma"].astype(np.float64) * (n - 1)
                     return st
         except (OSError, ValueError) as exc:
-            raise SabenchError(str(path), f"unreadable statistics file ({exc})", "recompute the reference statistics") from exc
+            raise SabenchError(str(path), f"unreadable statistics file ({exc})",
+                               "recompute the reference statistics") from exc
         raise SabenchError(str(path), f"not a statistics file (keys {sorted(keys)})",
                            "write it with GaussianStats.save or provide mu, sigma, n")

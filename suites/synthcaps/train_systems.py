@@ -121,7 +121,8 @@ def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print)
         record["stages"][f"{name}/synthesizer"] = s
         log(f"{name}/synthesizer: {s}")
         planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
-                                      decay_steps=decay("planner"), **common), data, head=frozen_head(synth.model), log=log)
+                                      decay_steps=decay("planner"), **common),
+                           data, head=frozen_head(synth.model), log=log)
         _save(planner, out / name / "planner")
         record["stages"][f"{name}/planner"] = s
         log(f"{name}/planner: {s}")

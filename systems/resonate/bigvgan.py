@@ -118,7 +118,8 @@ class BigVGAN(nn.Module):
         self.conv_pre = nn.Conv1d(h["num_mels"], c0, 7, padding=3)
         self.ups = nn.ModuleList([nn.ModuleList([nn.ConvTranspose1d(c0 // 2 ** i, c0 // 2 ** (i + 1), k, u,
                                                                     padding=(k - u) // 2)])
-                                  for i, (u, k) in enumerate(zip(h["upsample_rates"], h["upsample_kernel_sizes"], strict=True))])
+                                  for i, (u, k) in enumerate(zip(h["upsample_rates"], h["upsample_kernel_sizes"],
+                                                                 strict=True))])
         chans = [c0 // 2 ** (i + 1) for i in range(len(self.ups))]
         self.resblocks = nn.ModuleList([AMPBlock(c, k, d) for c in chans
                                         for k, d in zip(ks, h["resblock_dilation_sizes"], strict=True)])

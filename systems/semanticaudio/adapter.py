@@ -8,7 +8,8 @@ Checkpoint layout (a folder written by `systems.semanticaudio.train`):
 
 Default `checkpoint`: profile "real" -> `<weights>/semanticaudio/<variant>-d<d>` (base:
 `<weights>/semanticaudio/base`); profile "mini" -> `suites/synthcaps/checkpoints/systems/...`
-(same names; every file is sha256-checked against that folder's manifest.json before loading). Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
+(same names; every file is sha256-checked against that folder's manifest.json before loading).
+Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
 else the real encoders (`systems.semanticaudio.real_encoders:real_encoders`) under the
 weights directory. Outputs are mono `Audio` at the VAE's rate (48 kHz for DAC-VAE).
 """
@@ -172,7 +173,8 @@ class SemanticAudioSystem(_FlowSystem):
         synth, conf = checkpoint.load_model(root / "synthesizer", self.params["device"])
         head = synth.cfg.head
         want = {"variant": self.params["variant"], "d": int(self.params["d"])}
-        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}" for k, v in want.items() if getattr(head, k) != v]
+        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}"
+               for k, v in want.items() if getattr(head, k) != v]
         if bad:
             raise WeightsError(str(root / "synthesizer"), "head differs from the request: " + "; ".join(bad),
                                "pass the matching d/variant or another checkpoint")
@@ -180,7 +182,8 @@ class SemanticAudioSystem(_FlowSystem):
         if (root / "planner" / "config.json").is_file():
             planner, _ = checkpoint.load_model(root / "planner", self.params["device"])
             if planner.cfg.head != head:
-                raise WeightsError(str(root / "planner"), "planner was trained on a different head than the synthesizer",
+                raise WeightsError(str(root / "planner"),
+                                   "planner was trained on a different head than the synthesizer",
                                    "train the planner with --synthesizer pointing at this synthesizer")
         self._enc = self._encoders(conf, root / "synthesizer")
         self._sha = sha256_json([checkpoint.checkpoint_sha256(root / "synthesizer"),

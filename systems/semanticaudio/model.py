@@ -49,7 +49,8 @@ class ModelConfig:
 
     @staticmethod
     def from_dict(d: dict) -> ModelConfig:
-        return ModelConfig(d["stage"], DiTConfig(**d["dit"]), None if d.get("head") is None else HeadConfig(**d["head"]))
+        head = None if d.get("head") is None else HeadConfig(**d["head"])
+        return ModelConfig(d["stage"], DiTConfig(**d["dit"]), head)
 
 
 class FlowModel(nn.Module):

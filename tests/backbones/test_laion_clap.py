@@ -70,7 +70,8 @@ def test_wrong_variant_missing_and_bad_pickle(laion_weights, tmp_path):
         LaionClap("630k-audioset-best", weights=tmp_path).load()
     import argparse
 
-    torch.save({"state_dict": {}, "args": argparse.Namespace(lr=1)}, tmp_path / CHECKPOINTS["630k-audioset-best"].relpath)
+    torch.save({"state_dict": {}, "args": argparse.Namespace(lr=1)},
+               tmp_path / CHECKPOINTS["630k-audioset-best"].relpath)
     with pytest.raises(WeightsError, match="not a weights-only checkpoint"):
         LaionClap("630k-audioset-best", weights=tmp_path).load()
 

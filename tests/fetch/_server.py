@@ -6,7 +6,8 @@ Hub routes (`/<owner>/<name>/resolve/<revision>/<file>`, HEAD and GET) answer wi
 suffixes); errors carry `X-Error-Code` (`GatedRepo`, `RepoNotFound`, `EntryNotFound`) as the
 hub does. Plain routes (`/plain/<path>`) serve bytes with `Range` support. Per-path faults:
 `drop` (first GET sends half the body, then closes), `slow` (waits before answering),
-`status:<code>` (a fixed HTTP status), `norange` (ignores Range). Every request is logged as (method, path, Range header).
+`status:<code>` (a fixed HTTP status), `norange` (ignores Range). Every request is logged as
+(method, path, Range header).
 """
 
 from __future__ import annotations

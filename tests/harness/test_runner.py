@@ -110,7 +110,8 @@ def test_without_keep_going_first_failure_stops_after_saving(tmp_path):
     info = FlakySine().info
     stored = [p.id for p in prompts if store.get_audio(GenerationRequest(p, derive_seed(7, p.id, 0)).key(info))]
     assert stored == ["p00", "p01"]
-    rows = ResultsStore(tmp_path / "out" / "results.sqlite")._db().execute("SELECT item_id, stage FROM failures").fetchall()
+    db = ResultsStore(tmp_path / "out" / "results.sqlite")._db()
+    rows = db.execute("SELECT item_id, stage FROM failures").fetchall()
     assert rows == [("p02", "generate")]
 
 
@@ -244,7 +245,8 @@ def test_new_backbone_weights_make_a_new_run_and_keep_the_old_one(tmp_path, monk
     first, _ = _run(tmp_path, spec, SineSystem())
     calls = []
     original = _kit.MeanRmsSetMetric.compute
-    monkeypatch.setattr(_kit.MeanRmsSetMetric, "compute", lambda self, ctx, items: calls.append(1) or original(self, ctx, items))
+    monkeypatch.setattr(_kit.MeanRmsSetMetric, "compute",
+                        lambda self, ctx, items: calls.append(1) or original(self, ctx, items))
     _run(tmp_path, spec, SineSystem())
     assert calls == []  # same weights: reused
     monkeypatch.setattr(_kit.StatsBackbone, "info",

@@ -31,7 +31,8 @@ def tree(tmp_path, monkeypatch):
     clips.mkdir()
     t = np.arange(16000 * 2) / 16000
     audio_io.write(clips / "Yaaa.wav", Audio((0.3 * np.sin(2 * np.pi * 220 * t))[None].astype(np.float32), 16000))
-    audio_io.write(clips / "bbb_0.wav", Audio((0.2 * np.sign(np.sin(2 * np.pi * 3 * t)))[None].astype(np.float32), 16000))
+    square = 0.2 * np.sign(np.sin(2 * np.pi * 3 * t))  # (T,) 3 Hz square wave
+    audio_io.write(clips / "bbb_0.wav", Audio(square[None].astype(np.float32), 16000))
     return tmp_path
 
 
