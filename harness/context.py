@@ -189,7 +189,7 @@ class RunContext:
                 rows[i] = np.asarray(row)
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(rows)  # (len(texts), D)
+        return np.stack([r for r in rows if r is not None])  # (len(texts), D): every row is filled above
 
 
 def split_outputs(outputs: dict[str, Any], n: int, backbone: str) -> list[dict[str, np.ndarray]]:

@@ -6,17 +6,23 @@ code 1 is for a command that ran to the end without scoring everything; see harn
 
 from __future__ import annotations
 
+import os
+
 
 class SabenchError(Exception):
     """A user-facing error about one item.
 
     Args:
-        item: what is wrong (a file path, prompt id, checkpoint, manifest row ...).
+        item: what is wrong (a file path, prompt id, checkpoint, manifest row ...); a path is
+            shown as its string.
         problem: what is wrong with it.
         fix: what the user should do about it.
     """
 
-    def __init__(self, item: str, problem: str, fix: str = ""):
+    recorded_failure: bool = False
+    """Set by `harness.isolation` when this error's item failure is already recorded."""
+
+    def __init__(self, item: str | os.PathLike[str], problem: str, fix: str = ""):
         self.item = str(item)
         self.problem = problem
         self.fix = fix

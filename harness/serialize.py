@@ -61,9 +61,9 @@ def run_from_dict(d: dict, where: str = "<run>") -> RunResult:
         return RunResult(
             d["run_id"], d["suite"], d["suite_version"], d["profile"], system_from_dict(d["system"]),
             metrics_from_list(d["metrics"]),
-            tuple(Aggregate(a["metric"], _unnum(a["value"]), _unnum(a.get("ci_low")), _unnum(a.get("ci_high")),
+            tuple(Aggregate(a["metric"], float(a["value"]), _unnum(a.get("ci_low")), _unnum(a.get("ci_high")),
                             int(a.get("n", 0)), _pairs(a.get("extras"))) for a in d["aggregates"]),
-            tuple(ItemScore(i, m, _unnum(v)) for i, m, v in d.get("items", [])),
+            tuple(ItemScore(i, m, float(v)) for i, m, v in d.get("items", [])),
             tuple(Failure(**f) for f in d.get("failures", [])),
             _pairs(d.get("environment")), d.get("created", ""),
             RunPlan.from_dict(d["plan"]) if d.get("plan") else None)

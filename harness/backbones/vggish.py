@@ -33,6 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +122,7 @@ class VGGishBackbone(Backbone):
         self._recipe = recipe or AudioRecipe(sample_rate=SAMPLE_RATE, mono="mean", length="pad_min",
                                              min_seconds=1.0)
         self.device = device
-        self._model = None
+        self._model: Any = None  # the VGGish torch module, built by load()
         self._sha: str | None = None
 
     @property

@@ -51,7 +51,7 @@ class AestheticsMetric(Metric):
         missing = [paths[i] for i, v in enumerate(values) if v is None]
         if missing:
             raise SabenchError(missing[0], f"{self.backbone} returned no score", "check the audio file")
-        per_item = {item_id: v for (item_id, _), v in zip(pairs, values, strict=True)}
+        per_item = {item_id: v for (item_id, _), v in zip(pairs, values, strict=True) if v is not None}
         extras = {"convention_id": f"aes_{self.axis.lower()}_{slug(meta['backbone'])}", "axis": AXES[self.axis],
                   "n": len(per_item), "backbone": meta}
         return MetricOutput(per_item=per_item, extras=extras)

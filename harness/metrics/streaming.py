@@ -70,15 +70,19 @@ class GaussianStats:
     def merge(self, other: GaussianStats) -> GaussianStats:
         """Fold another accumulator into this one (e.g. shards from several workers)."""
         if other.count:
-            self._merge(other.count, other._mean, other._m2)
+            self._merge(other.count, *other._accumulated())
         return self
+
+    def _accumulated(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean (D,), scatter (D, D)) float64; an accumulator without rows is an error."""
+        if not self.count or self._mean is None or self._m2 is None:
+            raise SabenchError("GaussianStats", "no rows accumulated", "score at least two clips")
+        return self._mean, self._m2
 
     # ---------------------------------------------------------------- results
     @property
     def mean(self) -> np.ndarray:
-        if not self.count:
-            raise SabenchError("GaussianStats", "no rows accumulated", "score at least two clips")
-        return self._mean.copy()
+        return self._accumulated()[0].copy()
 
     @property
     def cov(self) -> np.ndarray:
@@ -86,14 +90,15 @@ class GaussianStats:
         if self.count < 2:
             raise SabenchError("GaussianStats", f"covariance needs >= 2 rows, have {self.count}",
                                "score at least two clips (or frames)")
-        return self._m2 / (self.count - 1)
+        return self._accumulated()[1] / (self.count - 1)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:
         """Write count, mean, scatter and provenance to a .npz file (atomic rename)."""
         path = Path(path)
+        mean, m2 = self._accumulated()
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, count=np.int64(self.count), mean=self._mean, m2=self._m2,
+        np.savez(tmp, count=np.int64(self.count), mean=mean, m2=m2,
                  meta=np.array(json.dumps(self.meta, sort_keys=True)))
         tmp.replace(path)
 
