@@ -1,7 +1,7 @@
 # The two front-door commands: `make run` (the main job) and `make test`.
 PY := .venv/bin/python
 
-.PHONY: setup run test test-fast clean
+.PHONY: setup run test test-fast lint clean
 setup:
 	bash scripts/setup.sh
 
@@ -13,3 +13,8 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
+
+# Linter and type checker, configured in pyproject.toml ([tool.ruff], [tool.mypy]); run by .ci/run.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy

@@ -254,8 +254,6 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     except ModuleNotFoundError as exc:
         if exc.name not in ("reports", "reports.build"):
             raise
-        build = None
-    if build is None:
         if not quiet_missing:
             print("sabench: the report builder (reports.build_report) is not available in this checkout",
                   file=sys.stderr)

@@ -118,7 +118,8 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
         what = "is not a folder" if root.exists() else "does not exist"
         echo(f"  [missing] weights directory {root} {what} "
              "(fix: pass --weights DIR / set SABENCH_WEIGHTS to the folder laid out as in docs/weights.md)")
-        status, bad = [], 1
+        status: list[tuple[Any, str]] | None = []
+        bad = 1
     else:
         status, bad = weights_status(root, hash_files), 0
     if status:
@@ -133,7 +134,8 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
             bad += st.startswith(BAD_PREFIXES)
         kinds = [st.split(":")[0] for _, st in status]
         echo("  " + ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds))))
-    data_root = Path(data_override) if data_override else (shared_root() / "data" if shared_root() else None)
+    shared = shared_root()
+    data_root = Path(data_override) if data_override else (shared / "data" if shared else None)
     echo("data:")
     for folder, st in data_status(data_root):
         echo(f"  [{st}] {folder}")

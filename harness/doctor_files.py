@@ -210,10 +210,10 @@ def _scan(stream: Any, pickles: int) -> list[str] | None:
                     strings.append(str(arg))
                 elif op.name == "MEMOIZE" and strings:
                     memo[len(memo)] = strings[-1]
-                elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
-                    memo[int(arg)] = strings[-1]
-                elif op.name in ("BINGET", "LONG_BINGET", "GET") and int(arg) in memo:
-                    strings.append(memo[int(arg)])
+                elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings and isinstance(arg, int):
+                    memo[arg] = strings[-1]
+                elif op.name in ("BINGET", "LONG_BINGET", "GET") and isinstance(arg, int) and arg in memo:
+                    strings.append(memo[arg])
                 elif op.name == "STACK_GLOBAL":
                     found.append(".".join(strings[-2:]) if len(strings) >= 2 else "?")
         except Exception:  # not (or no longer) a pickle: random bytes, or a legacy file's raw data

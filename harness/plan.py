@@ -108,8 +108,8 @@ def build_metrics(spec: SuiteSpec) -> list[Metric]:
         if names is None or "preset" in names:  # a factory without conventions gets it via bind()
             args["preset"] = spec.preset
         metrics.append(make_metric(spec, MetricSpec(m.name, freeze(args))))  # unknown args: one line
-    names = [m.name for m in metrics]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    metric_names = [m.name for m in metrics]
+    dup = sorted({n for n in metric_names if metric_names.count(n) > 1})
     if dup:
         raise SabenchError(f"suite {spec.name}", f"metric {dup[0]!r} listed twice", "list each metric once")
     return metrics

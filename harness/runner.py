@@ -196,8 +196,16 @@ def _call(system: Any, task: str, batch: list[PlannedSample]) -> list[Audio]:
     if task == "generate":
         return list(system.generate(requests))
     if task == "edit":
-        return list(system.edit(requests, [audio_io.read(j.prompt.source) for j in batch]))
-    return list(system.reconstruct(requests, [audio_io.read(j.prompt.reference) for j in batch]))
+        return list(system.edit(requests, [audio_io.read(_input(j.prompt.source, j, "source")) for j in batch]))
+    return list(system.reconstruct(requests, [audio_io.read(_input(j.prompt.reference, j, "reference"))
+                                              for j in batch]))
+
+
+def _input(path: str | None, job: PlannedSample, role: str) -> str:
+    """The prompt's `role` audio path; a prompt without one fails alone, by name."""
+    if not path:
+        raise SabenchError(job.item_id, f"has no {role} audio", f"give the prompt a {role} path")
+    return path
 
 
 def audio_problem(audio: Any) -> str:
@@ -238,10 +246,10 @@ def check_inputs(items: Sequence[EvalItem], failures: Failures) -> list[EvalItem
     out = []
     for it in items:
         for role in ("reference", "source"):
-            path = it.path(role)
-            if path in bad:
-                failures.add(it.item_id, f"load:{role}", bad[path], "replace or remove the file")
-                it = replace(it, **{role: None})
+            p = it.path(role)
+            if p in bad:
+                failures.add(it.item_id, f"load:{role}", bad[p], "replace or remove the file")
+                it = replace(it, reference=None) if role == "reference" else replace(it, source=None)
         out.append(it)
     return out
 

@@ -79,9 +79,9 @@ def make_clap(name: str = "clap", backbone: str | None = None, mode: str = "text
     p = get_preset(preset)
     conv = p.clap
     bb = backbone or (conv.backbone if conv else "laion_clap")
-    same = conv is not None and conv.backbone == bb
+    same = conv if conv is not None and conv.backbone == bb else None  # the preset's convention applies
     return ClapMetric(name, bb, mode, output, p.clap_eps if eps is None else eps, preset,
-                      conv.checkpoint if same else None, conv.recipe if same else None)
+                      same.checkpoint if same else None, same.recipe if same else None)
 
 
 def make_clap_laion(**kw) -> ClapMetric:

@@ -8,9 +8,11 @@ same item's reference, keyed by item id (never by order), in a direction named b
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
+from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
 from harness.metrics.common import (
     backbone_meta,
@@ -24,6 +26,8 @@ from harness.metrics.common import (
 from harness.metrics.numerics import inception_score, kl_softmax
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo
+
+T = TypeVar("T", int, float)
 
 
 class InceptionScoreMetric(Metric):
@@ -85,6 +89,16 @@ class KLMetric(Metric):
         return MetricOutput(per_item=dict(zip(ids, map(float, kl), strict=True)), extras=extras)
 
 
+def _or_preset(metric: str, arg: str, value: T | None | str, preset_value: T | None) -> T | None:
+    """`value`, or the preset's when it is the string "preset" (the only string accepted)."""
+    if isinstance(value, str):
+        if value != "preset":
+            raise SabenchError(f"metric {metric}", f"{arg} {value!r} is not a number",
+                               f"give a number, null, or 'preset' for the preset's {arg}")
+        return preset_value
+    return value
+
+
 def make_is(name: str = "is", backbone: str | None = None, output: str | None = None,
             splits: int | None = None, seed: int | None | str = "preset",
             preset: str = "sabench") -> InceptionScoreMetric:
@@ -92,7 +106,7 @@ def make_is(name: str = "is", backbone: str | None = None, output: str | None = 
     p = get_preset(preset)
     bb = backbone or p.classifier.backbone
     return InceptionScoreMetric(name, bb, output or p.classifier.output, splits or p.is_splits,
-                                p.is_seed if seed == "preset" else seed, preset,
+                                _or_preset(name, "seed", seed, p.is_seed), preset,
                                 p.classifier.recipe if bb == p.classifier.backbone else None)
 
 
@@ -102,7 +116,7 @@ def make_kl(direction: str, name: str | None = None, backbone: str | None = None
     p = get_preset(preset)
     bb = backbone or p.classifier.backbone
     return KLMetric(name or f"kl_{direction}", bb, output or p.classifier.output, direction,
-                    p.kl_eps if eps == "preset" else eps, preset,
+                    _or_preset(name or f"kl_{direction}", "eps", eps, p.kl_eps), preset,
                     p.classifier.recipe if bb == p.classifier.backbone else None)
 
 
