@@ -1,7 +1,7 @@
 # The two front-door commands: `make run` (the main job) and `make test`.
 PY := .venv/bin/python
 
-.PHONY: setup run test test-fast lint clean
+.PHONY: setup run test test-fast lint clean listen-demo
 setup:
 	bash scripts/setup.sh
 
@@ -18,3 +18,9 @@ test-fast: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/mypy
+
+# A listening test on the main job's runs, answered by simulated raters over loopback HTTP;
+# then the report with the MOS column filled. For real raters: sabench listen --job mini --serve
+listen-demo: run
+	$(PY) -m harness.cli listen --job mini --simulate 20
+	$(PY) -m harness.cli report

@@ -16,7 +16,9 @@ pass `max_channels` (or call `check_channels`) where a consumer cannot take them
 Shaping (`shape`, `load`, `load_many`) applies an `AudioRecipe` in this fixed order:
     1. down-mix to mono ("mean" = channel average, "first" = channel 0)
     2. resample to recipe.sample_rate with the named resampler
-    3. DC removal (subtract the mean), if recipe.dc_remove
+    3. DC removal (subtract the mean), if recipe.dc_remove (before step 2 instead when
+       recipe.dc_before_resample: audioldm_eval's order; a resampler does not map a constant
+       to the same constant near the clip edges, so the order changes the numbers)
     4. length policy: "full" (unchanged); "pad_min" (zero-pad at the end to min_seconds);
        "crop" (keep the first max_seconds, zero-pad if shorter: exactly max_seconds);
        "truncate" (keep at most the first max_seconds, never pad). Sample counts are
@@ -38,6 +40,11 @@ Resamplers (`RESAMPLERS`); output length is ceil(T * sr_out / sr_in) for all of 
   at 0.8 and -2.4 dB at 0.9 of the new Nyquist; only 14 dB rejection at 1.1x, 45 dB at 1.3x.
 - "polyphase": scipy.signal.resample_poly with its default Kaiser(5.0) window. Measured:
   -0.66 dB at 0.9 of the new Nyquist, ~55-60 dB rejection.
+- "resampy_kaiser_best": `resampy.resample(x, sr_in, sr_out)` itself (filter "kaiser_best",
+  a tabulated Kaiser-windowed sinc, linearly interpolated): what frechet_audio_distance and
+  torchvggish's `waveform_to_examples` use. Output length floor(T * sr_out / sr_in) (resampy's).
+  Needs the `resampy` package (requirements/base.txt). The torchaudio "sinc_kaiser_best" has
+  the same filter design but evaluates it exactly, so the two differ at ~1e-4 of full scale.
 Both torchaudio recipes are bit-identical to `torchaudio.functional.resample` with the same
 parameters on float32 input (tested).
 """
@@ -72,6 +79,7 @@ RESAMPLERS: dict[str, dict] = {
     "sinc_hann_default": {"backend": "torchaudio", "lowpass_filter_width": 6, "rolloff": 0.99,
                           "resampling_method": "sinc_interp_hann", "beta": None},
     "polyphase": {"backend": "scipy", "window": ("kaiser", 5.0)},
+    "resampy_kaiser_best": {"backend": "resampy", "filter": "kaiser_best"},
 }
 DEFAULT_RESAMPLER = "sinc_kaiser_best"
 MONO_POLICIES = ("mean", "first")
@@ -275,11 +283,23 @@ def resample(x: np.ndarray, sr_in: int, sr_out: int,
         y = resample_poly(x, int(sr_out) // g, int(sr_in) // g, axis=-1,
                           window=RESAMPLERS[resampler]["window"])
         return np.ascontiguousarray(y, dtype=np.float32)  # (C, T') @ sr_out
+    if RESAMPLERS[resampler]["backend"] == "resampy":
+        return _resampy(x, int(sr_in), int(sr_out), RESAMPLERS[resampler]["filter"])
     import torch
 
     with torch.inference_mode():
         y = _torch_resampler(resampler, int(sr_in), int(sr_out))(torch.from_numpy(x))
     return y.numpy().astype(np.float32, copy=False)  # (C, T') @ sr_out
+
+
+def _resampy(x: np.ndarray, sr_in: int, sr_out: int, filt: str) -> np.ndarray:
+    try:
+        import resampy
+    except ImportError:
+        raise SabenchError("resampler 'resampy_kaiser_best'", "the resampy package is not installed",
+                           "pip install resampy==0.4.3 (requirements/base.txt)") from None
+    y = resampy.resample(x, sr_in, sr_out, filter=filt, axis=-1)  # (C, floor(T * sr_out / sr_in))
+    return np.ascontiguousarray(y, dtype=np.float32)  # (C, T') @ sr_out
 
 
 # --------------------------------------------------------------------------- shaping
@@ -330,8 +350,10 @@ def shape(audio: Audio, recipe: AudioRecipe) -> np.ndarray:
     validate_recipe(recipe)
     x = np.asarray(audio.samples, dtype=np.float32)  # (C, T) @ audio.sample_rate
     x = x.mean(axis=0, keepdims=True) if recipe.mono == "mean" else x[:1]  # (1, T)
+    if recipe.dc_remove and recipe.dc_before_resample:
+        x = x - x.mean(dtype=np.float64).astype(np.float32)
     x = resample(x, audio.sample_rate, recipe.sample_rate, recipe.resampler)[0]  # (T',)
-    if recipe.dc_remove:
+    if recipe.dc_remove and not recipe.dc_before_resample:
         x = x - x.mean(dtype=np.float64).astype(np.float32)
     x = _apply_length(x, recipe.sample_rate, recipe)
     if recipe.peak_normalize_db is not None:

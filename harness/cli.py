@@ -33,7 +33,7 @@ from harness.errors import SabenchError, UsageError
 from harness.outcome import exit_status, print_summary
 from harness.system_spec import build_system as make_system
 
-COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data")
+COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "mini", "weights", "data", "listen")
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -94,18 +94,22 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--data-root", help="root for relative manifest paths (default: the manifest's folder)")
     score.add_argument("--label", default="precomputed", help="system name shown in results")
     sub.add_parser("report", parents=[common], help="build the report from the results store "
-                   "(other options, e.g. --formats md,html --ci pm, go to the report builder)")
+                   "(other options, e.g. --formats md,html --ci pm, go to the report builder)",
+                   epilog=REPORT_OPTIONS, formatter_class=argparse.RawDescriptionHelpFormatter)
     lst = sub.add_parser("list", help="systems, suites, metrics, backbones (one line each)")
     lst.add_argument("kind", nargs="?", choices=("systems", "suites", "metrics", "backbones", "jobs"))
     doc = sub.add_parser("doctor", parents=[common], help="versions, weights files and data folders")
     doc.add_argument("--no-hash", action="store_true", help="check presence only (skip sha256 of large files)")
-    sub.add_parser("gate", help="CI gate on results (options go to reports.gate: --baseline, --run ...)")
+    sub.add_parser("gate", add_help=False,  # --help reaches reports.gate, which lists every option
+                   help="CI gate on results (options go to reports.gate: --baseline, --run ...)")
     mini = sub.add_parser("mini", help="the mini world: `sabench mini train` rebuilds corpus, backbones and "
                           "systems (options go to suites.synthcaps.train_all)")
     mini.add_argument("action", choices=("train",))
     from harness.fetch.cli import add_fetch_parsers
 
     add_fetch_parsers(sub)  # `weights fetch` / `data fetch`: the only commands that use the network
+    from harness.listen.cmd import add_parser as add_listen_parser  # argparse only: stays fast
+    add_listen_parser(sub, common)
     return parser
 
 
@@ -332,11 +336,23 @@ def cmd_mini(args: argparse.Namespace) -> int:
 
 
 PASS_THROUGH = ("report", "gate", "mini")
+REPORT_OPTIONS = """report options (handed to reports.build):
+  --formats LIST        comma-separated: md,tex,csv,json,html,plots (default: all)
+  --title TEXT          report title
+  --ci {pm,interval}    show bootstrap CIs as value ± half-width or [lo, hi]
+  --mixing {refuse,footnote}
+                        rows differing in conventions: refuse the table (default) or footnote them
+  --compare-to NAME     baseline system (label or name) for paired differences"""
 """Commands whose unknown options are handed to the delegate (reports.build_report / reports.gate)."""
+
+def cmd_listen(args: argparse.Namespace) -> int:
+    from harness.listen.cmd import cmd_listen as listen  # harness/listen/cmd.py
+    return listen(args)
+
 
 HANDLERS = {"run": cmd_run, "generate": cmd_generate, "score": cmd_score, "report": cmd_report,
             "list": cmd_list, "doctor": cmd_doctor, "gate": cmd_gate, "mini": cmd_mini,
-            "weights": cmd_fetch, "data": cmd_fetch}
+            "weights": cmd_fetch, "data": cmd_fetch, "listen": cmd_listen}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -198,9 +198,19 @@ class AudioRecipe:
     """Peak-normalise to this level in dBFS (e.g. -1.0) or None."""
     int16_roundtrip: bool = False
     """Quantise to int16 and back (what some toolkits' file paths do)."""
+    dc_before_resample: bool = False
+    """With dc_remove: subtract the mean before resampling (audioldm_eval) instead of after."""
+
+    def as_dict(self) -> dict[str, Any]:
+        """asdict without fields added later at their default, so older recipe ids and run ids
+        (which hash this dict) are unchanged."""
+        d = asdict(self)
+        if not d["dc_before_resample"]:
+            del d["dc_before_resample"]
+        return d
 
     def id(self) -> str:
-        return sha256_json(asdict(self))[:16]
+        return sha256_json(self.as_dict())[:16]
 
 
 @dataclass(frozen=True)
@@ -302,7 +312,7 @@ class RunPlan:
         d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples"}
         d["system"] = asdict(self.system)
         d["metrics"] = [asdict(m) for m in self.metrics]
-        d["backbones"] = [asdict(b) for b in self.backbones]
+        d["backbones"] = [{**asdict(b), "recipe": b.recipe.as_dict()} for b in self.backbones]
         d["inputs"] = [[k, v] for k, v in self.inputs]
         return d
 

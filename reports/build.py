@@ -25,6 +25,7 @@ from harness.paths import atomic_write_bytes
 from harness.records import Audio, Prompt, RunResult
 from reports import html as H
 from reports import render
+from reports.listening import listening_html
 from reports.paired import paired_table
 from reports.serialize import run_to_dict
 from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
@@ -59,7 +60,7 @@ def tables_for(runs: Sequence[RunResult], mixing: str = "refuse", labels=None,
         first = group[0]
         spec = PAPER_TABLES.get(first.suite) if first.profile == "real" else None
         if spec is None:
-            out.append(leaderboard(group, labels, mixing))
+            out.append(leaderboard(group, labels, mixing, mos=mos))
             continue
         out.append(build_table(group, spec, labels, mixing, mos))
         if first.suite == "editing":
@@ -119,7 +120,13 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
         compare_to: a baseline system (row label or system name, e.g. "base-model"): adds a
             "Paired differences vs <baseline>" table per suite (`reports.paired`).
     """
+    listening: list = []
     if hasattr(runs, "runs") and not isinstance(runs, (list, tuple)):
+        if hasattr(runs, "_db"):                      # a results store: listening-test ratings, if any
+            from harness.listen.report import report_mos, summaries
+
+            listening = summaries(runs)
+            mos = mos if mos is not None else (report_mos(listening) or None)
         if audio_for is None and hasattr(runs, "samples"):
             audio_for, stored_prompts = stored_audio(runs)
             prompts = prompts if prompts is not None else stored_prompts
@@ -148,7 +155,7 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
                "csv": lambda: _long_csv(tables), "json": lambda: _json(title, tables, runs),
                "html": lambda: H.page(title, profiles, tables,
                                       _examples(runs, audio_for, prompts, labels, max_examples, preview_seconds), ci,
-                                      failures=fails)}
+                                      failures=fails, listening=listening_html(listening))}
     for fmt in formats:
         if fmt == "plots":
             paths["plots"] = _plots(runs, tables, out / "plots", labels)

@@ -153,8 +153,9 @@ def _csp() -> str:
 
 
 def page(title: str, profiles: Sequence[str], tables: Sequence[Table], examples: Sequence[Example] = (),
-         ci: str | None = None, notes: Sequence[str] = (), failures: Sequence[RunFailures] = ()) -> str:
-    """The whole document as a string."""
+         ci: str | None = None, notes: Sequence[str] = (), failures: Sequence[RunFailures] = (),
+         listening: str = "") -> str:
+    """The whole document as a string (`listening`: the escaped listening-test section, if any)."""
     minis = sorted({b for t in tables if t.profile != "mini" for b in t.mini_backbones})
     kind = "real" if set(profiles) == {"real"} and not minis else "mini"
     banner = ("Profile: " + ", ".join(profiles) +
@@ -171,6 +172,8 @@ def page(title: str, profiles: Sequence[str], tables: Sequence[Table], examples:
         '<p class="foot">Click a column header to sort.</p>',
         *[table_html(t, ci) for t in tables],
     ]
+    if listening:
+        parts.append(listening)
     if failures:
         parts.append(failures_html(failures))
     if examples:

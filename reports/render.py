@@ -56,6 +56,7 @@ def fmt_cell(col: Column, cell: Cell, ci: str | None = None) -> str:
         return cell.text
     text = fmt_value(col, cell.value)
     n = f" (n={cell.n})" if cell.show_n and cell.value is not None else ""
+    ci = ci or ("interval" if getattr(col, "always_ci", False) else None)
     if ci is None or cell.value is None or cell.ci_low is None or cell.ci_high is None:
         return text + n
     d = col.decimals

@@ -39,6 +39,8 @@ class Column:
     decimals: int = 3
     signed: bool = False
     """Show a leading "+" on positive values (ΔCLAP)."""
+    always_ci: bool = False
+    """Show the CI even when the report shows none (MOS: human ratings always carry theirs)."""
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,14 @@ class TableSpec:
 DELTA = "\u0394"
 TABLE1 = TableSpec("table1", "Table 1: Text-to-audio generation on AudioCaps", "Model", (
     Column("fd_pann", "FD", False, 1), Column("is_pann", "IS", True, 2),
-    Column("clap_laion", "CLAP", True, 3), Column("mos", "MOS", True, 2)), optional=("mos",))
+    Column("clap_laion", "CLAP", True, 3), Column("mos", "MOS", True, 2, always_ci=True)), optional=("mos",))
 TABLE2 = TableSpec("table2", "Table 2: TTA-Bench (accuracy prompts)", "Model", (
     Column("clap_ms", "CLAP", True, 3), Column("aes_cu", "AES-CU", True, 3), Column("aes_pq", "AES-PQ", True, 3)))
 TABLE3 = TableSpec("table3", "Table 3: Acoustic reconstruction", "Config", (
     Column("mel_loss", "Mel Loss", False, 3), Column("stft_loss", "STFT Loss", False, 3)))
 TABLE4 = TableSpec("table4", "Table 4: Training-free editing", "Method", (
     Column("clap_target", "CLAP", True, 3), Column("delta_clap", f"{DELTA}CLAP", True, 3, signed=True),
-    Column("mos", "MOS", True, 2)), optional=("mos",))
+    Column("mos", "MOS", True, 2, always_ci=True)), optional=("mos",))
 TABLE6_COLUMNS = (Column("n", "N", None, 0), Column("clap_target", "CLAP", True, 3),
                   Column("delta_clap", f"{DELTA}CLAP", True, 3, signed=True))
 PAPER_TABLES = {"audiocaps": TABLE1, "ttabench": TABLE2, "reconstruction": TABLE3, "editing": TABLE4}
@@ -176,8 +178,24 @@ def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: st
     if extra is not None:
         for k in (run.run_id, label, run.system.name):
             if k in extra:
-                return Cell(float(extra[k]))
+                v = extra[k]
+                if hasattr(v, "value"):       # a listening-test MOS with its CI (harness.listen.report)
+                    return Cell(float(v.value), v.ci_low, v.ci_high)
+                return Cell(float(v))
     return Cell(None)
+
+
+def _mos_notes(runs, names, mos) -> list[str]:
+    """The notes (study, raters x items, CI method) of the MOS values a table shows."""
+    notes = []
+    for run, name in zip(runs, names):
+        for k in (run.run_id, name, run.system.name):
+            v = (mos or {}).get(k)
+            if v is not None:
+                if getattr(v, "note", None) and v.note not in notes:
+                    notes.append(v.note)
+                break
+    return notes
 
 
 def _with_n(rows: list[list[Cell]], runs: Sequence[RunResult]) -> list[list[Cell]]:
@@ -250,6 +268,8 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     footnotes: list[str] = []
     row_notes = _row_notes(runs, names, [c.key for c in cols], diffs, footnotes, profile)
     unranked, notes = _unranked(cols, rows, runs, names, diffs)
+    if any(c.key == "mos" for c in cols):
+        notes += _mos_notes(runs, names, mos)
     unplanned = [n for r, n in zip(runs, names, strict=True) if r.plan is None]
     if unplanned:
         notes.append(f"n planned unknown (no run plan stored with the result): {', '.join(unplanned)}")
@@ -336,7 +356,7 @@ def _cat_row(label: str, scores: dict[str, list[float]], n: int) -> TableRow:
 
 
 def leaderboard(runs: Sequence[RunResult], labels: Labels = None, mixing: str = "refuse",
-                title: str | None = None) -> Table:
+                title: str | None = None, mos: Mapping[str, float] | None = None) -> Table:
     """Any suite: one column per metric found in the runs (first-seen order), direction from
     each metric's `higher_is_better`, precision from the values' magnitude."""
     if not runs:
@@ -350,6 +370,8 @@ def leaderboard(runs: Sequence[RunResult], labels: Labels = None, mixing: str = 
         vals = [abs(a.value) for r in runs if (a := r.aggregate(name)) is not None and np.isfinite(a.value)]
         big = max(vals, default=0.0)
         cols.append(Column(name, name, hib, 1 if big >= 100 else 2 if big >= 10 else 3))
+    if "mos" not in infos:
+        cols.append(Column("mos", "MOS", True, 2, always_ci=True))       # listening-test ratings, when there are any
     spec = TableSpec("leaderboard", title or f"Leaderboard: {runs[0].suite} v{runs[0].suite_version}",
-                     "System", tuple(cols))
-    return build_table(runs, spec, labels, mixing)
+                     "System", tuple(cols), optional=("mos",))
+    return build_table(runs, spec, labels, mixing, mos)

@@ -3,7 +3,7 @@
 # file records the hash of the requirement files, so a second call returns at once.
 #
 #   bash scripts/setup.sh            # core + test dependencies
-#   bash scripts/setup.sh --browser  # also Debian's chromium (for the HTML report test)
+#   bash scripts/setup.sh --browser  # also Debian's chromium (HTML report and listening-test browser tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,6 +38,8 @@ if [ "$have_env" = 0 ]; then
   if [ -s requirements/overrides.txt ]; then
     $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt
   fi
+  # The `peers` test extra (tests/parity, benchmarks/peers.py): --no-deps, see the file.
+  $pip install -q --no-deps -r requirements/peers.txt
   $pip install -q --no-deps -e .
   echo "$want" > "$stamp"
 fi

@@ -11,6 +11,8 @@ _ENTRIES = (
     # generic factories
     ("fd", "harness.metrics.fd:make_fd",
      "Fréchet distance on clip embeddings (args: backbone, output, reference_stats, preset)"),
+    ("kad", "harness.metrics.kad:make_kad",
+     "Kernel Audio Distance (kadtk: unbiased MMD, Gaussian kernel, median bandwidth, x100)"),
     ("fad", "harness.metrics.fd:make_fad", "Fréchet distance on pooled frame embeddings (VGGish-style)"),
     ("is", "harness.metrics.classifier:make_is",
      "Inception Score on classifier logits (softmax, 10 splits, seed 2020)"),
@@ -32,6 +34,8 @@ _ENTRIES = (
     ("kl_pann_ref_to_gen", "harness.metrics.classifier:make_kl_pann_ref_to_gen", "KL(ref || gen) on PANNs-16k softmax"),
     ("kl_pann_gen_to_ref", "harness.metrics.classifier:make_kl_pann_gen_to_ref", "KL(gen || ref) on PANNs-16k softmax"),
     ("fad_vggish", "harness.metrics.fd:make_fad_vggish", "FAD on VGGish 128-d frames"),
+    ("kad_pann", "harness.metrics.kad:make_kad_pann", "KAD on PANNs Cnn14-16k 2048-d clip embeddings"),
+    ("kad_vggish", "harness.metrics.kad:make_kad_vggish", "KAD on VGGish 128-d frames"),
     ("clap_laion", "harness.metrics.clap:make_clap_laion", "LAION-CLAP cosine(output, prompt text)"),
     ("clap_ms", "harness.metrics.clap:make_clap_ms", "MS-CLAP 2023 cosine (TTA-Bench)"),
     ("aes_ce", "harness.metrics.aes:make_aes_ce", "Audiobox Aesthetics Content Enjoyment"),

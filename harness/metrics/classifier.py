@@ -99,11 +99,21 @@ def _or_preset(metric: str, arg: str, value: T | None | str, preset_value: T | N
     return value
 
 
+def _with_classifier(preset: str, backbone: str | None):
+    p = get_preset(preset)
+    if p.classifier is None:
+        from harness.errors import SabenchError
+
+        raise SabenchError(f"preset {preset}", f"{p.toolkit} computes no IS or KL",
+                           "drop IS/KL from this suite or use the audioldm_eval / av_benchmark / sabench preset")
+    return p
+
+
 def make_is(name: str = "is", backbone: str | None = None, output: str | None = None,
             splits: int | None = None, seed: int | None | str = "preset",
             preset: str = "sabench") -> InceptionScoreMetric:
     """Inception Score (defaults from the preset: PANNs 16k logits, 10 splits, seed 2020)."""
-    p = get_preset(preset)
+    p = _with_classifier(preset, backbone)
     bb = backbone or p.classifier.backbone
     return InceptionScoreMetric(name, bb, output or p.classifier.output, splits or p.is_splits,
                                 _or_preset(name, "seed", seed, p.is_seed), preset,
@@ -113,7 +123,7 @@ def make_is(name: str = "is", backbone: str | None = None, output: str | None = 
 def make_kl(direction: str, name: str | None = None, backbone: str | None = None, output: str | None = None,
             eps: float | None | str = "preset", preset: str = "sabench") -> KLMetric:
     """Paired KL in an explicit direction; eps from the preset unless given (None = exact)."""
-    p = get_preset(preset)
+    p = _with_classifier(preset, backbone)
     bb = backbone or p.classifier.backbone
     return KLMetric(name or f"kl_{direction}", bb, output or p.classifier.output, direction,
                     _or_preset(name or f"kl_{direction}", "eps", eps, p.kl_eps), preset,

@@ -31,16 +31,19 @@ from harness.records import MetricInfo
 
 
 def embedding_stats(ctx: MetricContext, backbone: str, paths: Sequence[str], output: str,
-                    pool_frames: bool) -> GaussianStats:
-    """Stream `paths` through `backbone` into GaussianStats (frames pooled as rows if asked)."""
-    meta = dict(backbone_meta(ctx, backbone), output=output, pool_frames=pool_frames, n_files=len(paths))
+                    pool_frames: bool, float16: bool = False) -> GaussianStats:
+    """Stream `paths` through `backbone` into GaussianStats (frames pooled as rows if asked;
+    rows rounded to float16 first when `float16`, as fadtk/kadtk store embeddings)."""
+    meta = dict(backbone_meta(ctx, backbone), output=output, pool_frames=pool_frames, n_files=len(paths),
+                embedding_float16=float16)
     stats = GaussianStats(meta=meta)
     for _indices, blocks in iter_blocks(ctx, backbone, paths, output):
         frames = {b.shape[0] for b in blocks}  # each block (F_i, D) float64
         if not pool_frames and frames != {1}:
             raise SabenchError(backbone, f"output {output!r} has {max(frames)} frames per clip",
                                "use the 'fad' metric (pools frames) or a clip-level output")
-        stats.update(np.concatenate(blocks))  # one merge per backbone batch
+        rows = np.concatenate(blocks)  # (rows, D) float64
+        stats.update(rows.astype(np.float16).astype(np.float64) if float16 else rows)  # one merge per batch
     return stats
 
 
@@ -52,6 +55,7 @@ class FrechetMetric(Metric):
         self.backbone, self.output, self.pool_frames = backbone, output, pool_frames
         self.reference_stats, self.preset, self.expected_recipe = reference_stats, preset, expected_recipe
         self.roles = ("output",) if reference_stats else ("output", "reference")
+        self.float16 = get_preset(preset).embedding_float16
         self._info = metric_info(name, False, backbone, "set", preset)
 
     @property
@@ -70,12 +74,12 @@ class FrechetMetric(Metric):
             return ref
         refs = [p for _, (p,) in require_paths(items, ("reference",), self.name)]
         distinct, _ = unique_paths(refs)
-        return embedding_stats(ctx, self.backbone, distinct, self.output, self.pool_frames)
+        return embedding_stats(ctx, self.backbone, distinct, self.output, self.pool_frames, self.float16)
 
     def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
         meta = backbone_meta(ctx, self.backbone)
         outs = [p for _, (p,) in require_paths(items, ("output",), self.name)]
-        gen = embedding_stats(ctx, self.backbone, outs, self.output, self.pool_frames)
+        gen = embedding_stats(ctx, self.backbone, outs, self.output, self.pool_frames, self.float16)
         ref = self._reference(ctx, items, meta)
         fr = frechet_distance(gen.mean, gen.cov, ref.mean, ref.cov, n1=gen.count, n2=ref.count)
         extras = {

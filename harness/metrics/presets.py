@@ -47,8 +47,8 @@ class MetricPreset:
     name: str
     toolkit: str
     fd: BackboneConvention
-    classifier: BackboneConvention
-    """IS and KL classifier (logits)."""
+    classifier: BackboneConvention | None
+    """IS and KL classifier (logits); None when the toolkit computes neither."""
     kl_direction: str
     """"ref_to_gen" = KL(ref || gen); "gen_to_ref" = KL(gen || ref)."""
     kl_eps: float | None
@@ -58,6 +58,14 @@ class MetricPreset:
     fad: BackboneConvention | None = None
     clap: BackboneConvention | None = None
     clap_eps: float = 1e-8
+    kad: BackboneConvention | None = None
+    """Kernel Audio Distance backbone (harness.metrics.kad)."""
+    kad_precision: str = "float64"
+    """KAD arithmetic: "float32" (kadtk's default) or "float64"."""
+    embedding_float16: bool = False
+    """Embeddings rounded to float16 before FD/FAD/KAD statistics (fadtk and kadtk store them so)."""
+    peer: str = ""
+    """The installable peer (package==version) this preset is checked against in tests/parity."""
     notes: str = ""
 
 
@@ -67,7 +75,8 @@ _CLAP_MS_AS = "music_speech_audioset_epoch_15_esc_89.98"
 _AVB_PANNS = AudioRecipe(16000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0, dc_remove=True)
 _AVB_VGGISH = AudioRecipe(16000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0)
 _AVB_CLAP = AudioRecipe(48000, mono="mean", resampler=TORCHAUDIO, length="truncate", max_seconds=10.0)
-_ALE_PANNS = AudioRecipe(16000, mono="first", resampler=TORCHAUDIO, length="pad_min", min_seconds=2.0, dc_remove=True)
+_ALE_PANNS = AudioRecipe(16000, mono="first", resampler=TORCHAUDIO, length="pad_min", min_seconds=2.0, dc_remove=True,
+                         dc_before_resample=True)
 
 
 def _av_benchmark_like(name: str, toolkit: str, notes: str) -> MetricPreset:
@@ -78,6 +87,7 @@ def _av_benchmark_like(name: str, toolkit: str, notes: str) -> MetricPreset:
         kl_direction="ref_to_gen", kl_eps=None,
         fad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", _AVB_VGGISH),
         clap=BackboneConvention("laion_clap", _CLAP_MS_AS, "embedding", _AVB_CLAP, (("checkpoint", _CLAP_MS_AS),)),
+        kad=BackboneConvention("panns16k", _PANN16, "embedding", _AVB_PANNS),
         notes=notes)
 
 
@@ -99,8 +109,52 @@ AUDIOLDM_EVAL = MetricPreset(
     kl_direction="ref_to_gen", kl_eps=1e-6,
     fad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", recipe=None),
     clap=None,
-    notes="Pass backbone='cnn14' (HEAD defaults to MERT). Whole clip, first channel, DC removed, "
-          "zero-padded to >= 2 s. KL = kl_div(log(softmax(gen)+1e-6), softmax(ref)). No CLAP score on main.",
+    kad=BackboneConvention("panns16k", _PANN16, "embedding", _ALE_PANNS),
+    peer="audioldm-eval==0.0.3",
+    notes="Pass backbone='cnn14' (HEAD defaults to MERT). Whole clip, first channel, DC removed (before "
+          "resampling), zero-padded to >= 2 s. KL = kl_div(log(softmax(gen)+1e-6), softmax(ref)). No CLAP "
+          "score on main. Checked against audioldm-eval 0.0.3 (tests/parity): FD, IS, KL both directions.",
+)
+
+# frechet_audio_distance (gudgud96): soundfile float32, channel mean, resampy kaiser_best, whole clip.
+_GUD = AudioRecipe(16000, mono="mean", resampler="resampy_kaiser_best")
+FRECHET_AUDIO_DISTANCE = MetricPreset(
+    name="frechet_audio_distance", toolkit="gudgud96/frechet-audio-distance 0.3.4",
+    fd=BackboneConvention("panns16k", _PANN16, "embedding", _GUD),
+    classifier=None, kl_direction="ref_to_gen", kl_eps=None,
+    fad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", _GUD),
+    kad=BackboneConvention("panns16k", _PANN16, "embedding", _GUD),
+    peer="frechet-audio-distance==0.3.4",
+    notes="FrechetAudioDistance(model_name='vggish'|'pann', sample_rate=16000, use_pca=False, "
+          "use_activation=False): soundfile float32, np.mean over channels, resampy kaiser_best, whole clip, "
+          "VGGish 0.96 s frames pooled / one PANNs fc1 embedding per clip; pytorch-fid sqrtm. Its 32 kHz "
+          "PANNs uses fmax=16 kHz (panns_inference: 14 kHz), so only 16 kHz is reproduced. No IS/KL.",
+)
+
+# fadtk / kadtk: torchaudio mean -> Resample(kaiser_best) -> 16-bit WAV -> int16/32768; float16 embeddings.
+_FADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best", length="pad_min", min_seconds=1.0,
+                     int16_roundtrip=True)
+_KADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best", int16_roundtrip=True)
+FADTK = MetricPreset(
+    name="fadtk", toolkit="microsoft/fadtk 1.1.0",
+    fd=BackboneConvention("panns16k", _PANN16, "embedding", _FADTK),
+    classifier=None, kl_direction="ref_to_gen", kl_eps=None,
+    fad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", _FADTK),
+    kad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", _FADTK),
+    embedding_float16=True, peer="fadtk==1.1.0",
+    notes="fadtk `vggish`: channel mean, torchaudio Resample kaiser_best, written as 16-bit WAV and read "
+          "back (int16/32768), zero-padded to >= 1 s, VGGish frames stored as float16. fadtk has no PANNs "
+          "model: the fd convention only shares its audio recipe. No IS/KL.",
+)
+KADTK = MetricPreset(
+    name="kadtk", toolkit="YoonjinXD/kadtk 1.1.0",
+    fd=BackboneConvention("panns16k", _PANN16, "embedding", _KADTK),
+    classifier=None, kl_direction="ref_to_gen", kl_eps=None,
+    fad=BackboneConvention("vggish", "vggish-10086976.pth", "frames", _KADTK),
+    kad=BackboneConvention("panns16k", _PANN16, "embedding", _KADTK),
+    kad_precision="float32", embedding_float16=True, peer="kadtk==1.1.0",
+    notes="kadtk `panns-cnn14-16k` / `vggish`: fadtk's file path without the 1 s padding; KAD in float32 "
+          "with the median pairwise distance of the generated set as bandwidth, x100. No IS/KL.",
 )
 
 STABLE_AUDIO_METRICS = MetricPreset(
@@ -119,7 +173,8 @@ STABLE_AUDIO_METRICS = MetricPreset(
           "not shipped by sabench, so only its KL direction/eps and CLAP conventions are usable here.",
 )
 
-PRESETS: dict[str, MetricPreset] = {p.name: p for p in (SABENCH, AUDIOLDM_EVAL, AV_BENCHMARK, STABLE_AUDIO_METRICS)}
+PRESETS: dict[str, MetricPreset] = {p.name: p for p in (SABENCH, AUDIOLDM_EVAL, AV_BENCHMARK, STABLE_AUDIO_METRICS,
+                                                         FRECHET_AUDIO_DISTANCE, FADTK, KADTK)}
 DEFAULT_PRESET = "sabench"
 
 
@@ -140,7 +195,7 @@ def backbone_args(preset: str | None = None) -> dict[str, dict]:
     """
     p = get_preset(preset)
     out: dict[str, dict] = {}
-    for conv in (p.fd, p.classifier, p.fad, p.clap):
+    for conv in (p.fd, p.classifier, p.fad, p.clap, p.kad):
         if conv is None:
             continue
         args = dict(conv.backbone_args)

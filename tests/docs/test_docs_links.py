@@ -48,3 +48,54 @@ def test_no_merge_conflict_markers_in_the_repository():
     if out.returncode not in (0, 1):  # 1: no match; anything else: not a git checkout
         pytest.skip("not a git checkout")
     assert out.stdout == "", out.stdout
+
+
+def _readme_commands() -> list[tuple[str, list[str]]]:
+    """(subcommand words, options) of every `sabench ...` line in the README's code blocks,
+    with backslash continuations joined."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8").replace("\\\n", " ")
+    out = []
+    for line in text.splitlines():
+        m = re.search(r"(?:\.venv/bin/)?\bsabench ((?:[a-z]+ ?)+)(.*)$", line.strip())
+        if not line.startswith("    ") or not m:
+            continue
+        words = m.group(1).split()
+        opts = re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", m.group(2).split("#")[0])
+        out.append((words, opts))
+    return out
+
+
+def test_every_option_the_readme_uses_is_in_that_commands_help():
+    """`--help` of each command lists every option the README shows for it (gate and report too)."""
+    import subprocess
+    import sys
+
+    cmds = _readme_commands()
+    assert {w[0] for w, _ in cmds} >= {"run", "score", "report", "gate", "generate", "doctor", "listen"}
+    for words, opts in cmds:
+        sub = words[:2] if words[0] in ("weights", "data", "mini") else words[:1]
+        help_text = subprocess.run([sys.executable, "-m", "harness.cli", *sub, "--help"], capture_output=True,
+                                   text=True, timeout=120, cwd=ROOT).stdout
+        missing = [o for o in opts if o not in help_text]
+        assert not missing, f"`sabench {' '.join(sub)} --help` does not list {missing}"
+
+
+def test_report_help_lists_every_report_builder_option():
+    import argparse
+    import subprocess
+    import sys
+    from unittest import mock
+
+    from reports import build
+
+    seen: list[str] = []
+    real = argparse.ArgumentParser.add_argument
+
+    def spy(self, *names, **kw):
+        seen.extend(n for n in names if n.startswith("--"))
+        return real(self, *names, **kw)
+    with mock.patch.object(argparse.ArgumentParser, "add_argument", spy):
+        build._parse_argv([])
+    help_text = subprocess.run([sys.executable, "-m", "harness.cli", "report", "--help"], capture_output=True,
+                               text=True, timeout=120, cwd=ROOT).stdout
+    assert seen and all(o in help_text for o in seen), [o for o in seen if o not in help_text]

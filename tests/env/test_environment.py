@@ -1,8 +1,9 @@
 """The install step's result: pinned versions, and only the one documented conflict.
 
 scripts/setup.sh installs transformers 5 (and diffusers) over msclap's declared
-transformers<5; this test proves that is the only declared-vs-installed conflict and that
-every design-card package imports together.
+transformers<5, and the parity peers (requirements/peers.txt) with --no-deps; this test proves
+those are the only declared-vs-installed conflicts and that every design-card package imports
+together.
 """
 
 from __future__ import annotations
@@ -24,10 +25,23 @@ def test_pinned_versions():
     assert md.version("diffusers") == "0.42.1"
 
 
-def test_only_the_documented_conflict():
+def _peers() -> set[str]:
+    """Packages of requirements/peers.txt: installed --no-deps on purpose (see that file)."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "requirements" / "peers.txt").read_text()
+    names = [ln.split("#")[0].split("==")[0].strip() for ln in text.splitlines()]
+    return {n.lower().replace("_", "-") for n in names if n}
+
+
+def test_only_the_documented_conflicts():
+    """msclap's transformers<5 (overridden on purpose), and the peers' declared dependencies
+    (installed --no-deps for the parity tests, whose code paths never import them)."""
     out = subprocess.run([sys.executable, "-m", "pip", "check"], capture_output=True, text=True).stdout
     problems = [line for line in out.splitlines() if line.strip() and "No broken requirements" not in line]
-    unexpected = [p for p in problems if not (p.startswith("msclap") and "transformers" in p)]
+    peers = _peers()
+    unexpected = [p for p in problems if not (p.startswith("msclap") and "transformers" in p)
+                  and p.split()[0].lower() not in peers]
     assert not unexpected, f"undocumented dependency conflicts: {unexpected}"
 
 

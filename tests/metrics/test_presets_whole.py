@@ -16,7 +16,8 @@ from harness.suite import MetricSpec, SuiteSpec
 load_catalog()
 PRESET_METRICS = ("fd", "fad", "is", "kl_ref_to_gen", "kl_gen_to_ref", "clap", "clap_target", "delta_clap",
                   "fd_pann", "is_pann", "kl_pann_ref_to_gen", "kl_pann_gen_to_ref", "fad_vggish", "clap_laion",
-                  "clap_ms", "aes", "aes_ce", "aes_cu", "aes_pc", "aes_pq", "mel_loss", "stft_loss")
+                  "clap_ms", "aes", "aes_ce", "aes_cu", "aes_pc", "aes_pq", "mel_loss", "stft_loss",
+                  "kad", "kad_pann", "kad_vggish")
 
 
 def _suite(preset: str, metric: str) -> SuiteSpec:
@@ -40,6 +41,18 @@ def test_preset_values_reach_the_metric(preset, metric):
         with pytest.raises(SabenchError, match="defines no FAD backbone"):
             build_metrics(_suite(preset, metric))
         return
+    if (metric == "is" or metric.startswith(("kl", "is_"))) and p.classifier is None:
+        from harness.errors import SabenchError
+
+        with pytest.raises(SabenchError, match="computes no IS or KL"):
+            build_metrics(_suite(preset, metric))
+        return
+    if metric == "kad" and p.kad is None:
+        from harness.errors import SabenchError
+
+        with pytest.raises(SabenchError, match="defines no KAD backbone"):
+            build_metrics(_suite(preset, metric))
+        return
     (m,) = build_metrics(_suite(preset, metric))
     assert bind(m, None, preset).preset == preset  # the stored label is the suite's preset
     if hasattr(m, "preset"):
@@ -57,6 +70,11 @@ def test_preset_values_reach_the_metric(preset, metric):
     elif metric in ("fad", "fad_vggish"):
         conv = p.fad
         assert m.expected_recipe == (conv.recipe if conv and m.backbone == conv.backbone else None)
+    elif metric.startswith("kad"):
+        same = p.kad is not None and m.backbone == p.kad.backbone
+        assert m.expected_recipe == (p.kad.recipe if same else None)
+        assert (m.precision, m.float16) == (p.kad_precision, p.embedding_float16)
+        assert m.pool_frames == (m.output == "frames")
     elif "clap" in metric:
         assert m.eps == p.clap_eps
         same = p.clap is not None and p.clap.backbone == m.backbone
@@ -69,7 +87,7 @@ def test_preset_recipes_reach_the_backbones(preset):
     """The run context builds each backbone with the preset's recipe (and checkpoint args)."""
     p = PRESETS[preset]
     args = backbone_args(preset)
-    for conv in (p.fd, p.classifier, p.fad, p.clap):
+    for conv in (p.fd, p.classifier, p.fad, p.clap, p.kad):
         if conv is None:
             continue
         if conv.recipe is not None:
