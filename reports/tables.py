@@ -188,7 +188,7 @@ def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: st
 def _mos_notes(runs, names, mos) -> list[str]:
     """The notes (study, raters x items, CI method) of the MOS values a table shows."""
     notes = []
-    for run, name in zip(runs, names):
+    for run, name in zip(runs, names, strict=True):
         for k in (run.run_id, name, run.system.name):
             v = (mos or {}).get(k)
             if v is not None:

@@ -81,7 +81,8 @@ def _select_runs(results: Any, args: argparse.Namespace) -> list[Any]:
             hit = [r for r in runs if sel in (r.run_id, r.system.name, labels.get(r.run_id))]
             if len(hit) != 1:
                 problem = "matches no stored run" if not hit else f"matches {len(hit)} runs"
-                raise SabenchError(f"--run {sel}", problem, "pass a run id (see `sabench listen --summary` or the report)")
+                raise SabenchError(f"--run {sel}", problem,
+                                   "pass a run id (see `sabench listen --summary` or the report)")
             picked.append(hit[0])
         runs = picked
     latest: dict[tuple, Any] = {}

@@ -165,7 +165,8 @@ class _App:
             first, second = (t.clip_b, t.clip_a) if a.swapped else (t.clip_a, t.clip_b)
             clips = [(first, "Clip A", True), (second, "Clip B", True)]
         elif t.kind == "mos-edit":
-            clips = ([(t.source_clip, "Source clip", False)] if t.source_clip else []) + [(t.clip_a, "Edited clip", True)]
+            source = [(t.source_clip, "Source clip", False)] if t.source_clip else []
+            clips = source + [(t.clip_a, "Edited clip", True)]
         else:
             clips = [(t.clip_a, "Clip", True)]
         return {"kind": t.kind, "assignment": a.assignment_id, "clips": clips, "text": t.text,

@@ -20,10 +20,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 from urllib.parse import urlparse
 
 from harness.errors import SabenchError
@@ -94,7 +94,8 @@ def rater_session(base_url: str, token: str, truth_by_clip: Mapping[str, float],
     for step in ("consent", "check"):
         status, body = call(base_url, f"/r/{token}/{step}", {"agree": True})
         if status != 200:
-            raise SabenchError(f"rater {token[:4]}...", f"{step} refused ({status}: {body.get('error')})", "check the server")
+            raise SabenchError(f"rater {token[:4]}...", f"{step} refused ({status}: {body.get('error')})",
+                               "check the server")
     status, state = call(base_url, f"/api/r/{token}")
     accepted = refused = 0
     for trial in state["trials"]:
@@ -164,7 +165,8 @@ def parse_means(text: str) -> dict[str, float]:
         try:
             out[key.strip()] = float(value)
         except ValueError:
-            raise SabenchError(f"--means {text}", f"bad entry {part!r}", "write condition=mean,condition=mean") from None
+            raise SabenchError(f"--means {text}", f"bad entry {part!r}",
+                               "write condition=mean,condition=mean") from None
         if not eq:
             raise SabenchError(f"--means {text}", f"bad entry {part!r}", "write condition=mean,condition=mean")
     return out

@@ -14,14 +14,13 @@ Unlike FD, KAD needs no covariance, so it is defined for any N >= 2 per side and
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, iter_blocks, metric_info, recipe_check,
-                                    require_paths, unique_paths)
+from harness.metrics.common import backbone_meta, iter_blocks, metric_info, recipe_check, require_paths, unique_paths
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo
 
@@ -99,10 +98,12 @@ class KernelAudioDistanceMetric(Metric):
         gen = embedding_rows(ctx, self.backbone, outs, self.output, self.pool_frames, self.float16)
         ref = embedding_rows(ctx, self.backbone, refs, self.output, self.pool_frames, self.float16)
         value, h = kernel_audio_distance(ref, gen, self.bandwidth, self.precision)
-        extras = {"bandwidth": h, "bandwidth_source": "given" if self.bandwidth else "median pairwise distance of generated rows",
+        extras = {"bandwidth": h,
+                  "bandwidth_source": "given" if self.bandwidth else "median pairwise distance of generated rows",
                   "n_gen_rows": int(len(gen)), "n_ref_rows": int(len(ref)), "precision": self.precision,
                   "embedding_float16": self.float16, "scale": KAD_SCALE, "output": self.output,
-                  "backbone": backbone_meta(ctx, self.backbone), **recipe_check(ctx, self.backbone, self.expected_recipe)}
+                  "backbone": backbone_meta(ctx, self.backbone),
+                  **recipe_check(ctx, self.backbone, self.expected_recipe)}
         return MetricOutput(value=value, extras=extras)
 
 
