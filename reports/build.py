@@ -28,7 +28,7 @@ from reports import render
 from reports.listening import listening_html
 from reports.paired import paired_table
 from reports.serialize import run_to_dict
-from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
+from reports.tables import PAPER_TABLES, MosCells, Table, build_table, leaderboard, run_labels, table6
 
 FORMATS = ("md", "tex", "csv", "json", "html", "plots")
 MAX_FAILURES = 50
@@ -54,7 +54,7 @@ def group_runs(runs: Sequence[RunResult]) -> list[list[RunResult]]:
 
 
 def tables_for(runs: Sequence[RunResult], mixing: str = "refuse", labels=None,
-               mos: Mapping[str, float] | None = None) -> list[Table]:
+               mos: MosCells | None = None) -> list[Table]:
     out: list[Table] = []
     for group in group_runs(runs):
         first = group[0]
@@ -106,7 +106,7 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
                  formats: Sequence[str] = FORMATS, title: str = "sabench report",
                  audio_for: AudioFor | None = None, prompts: Sequence[Prompt] | None = None,
                  mixing: str = "refuse", ci: str | None = None, labels=None,
-                 mos: Mapping[str, float] | None = None, max_examples: int = 6,
+                 mos: MosCells | None = None, max_examples: int = 6,
                  preview_seconds: float = 5.0, compare_to: str | None = None) -> ReportPaths:
     """Write the report files into `out_dir`; returns {format: path}.
 

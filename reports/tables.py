@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from harness.errors import SabenchError
 from harness.item_ids import prompt_of
 from harness.records import RunResult
 from reports import provenance as P
+
+if TYPE_CHECKING:
+    from harness.listen.report import MosValue
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ PAPER_TABLES = {"audiocaps": TABLE1, "ttabench": TABLE2, "reconstruction": TABLE
 """Suite name -> its paper table."""
 
 Labels = Mapping[str, str] | Callable[[RunResult], str] | None
+MosCells = Mapping[str, "float | MosValue"]
+"""Human ratings by run_id, row label or system name: a number, or a listening-test MOS with its CI."""
 
 
 def _refuse(runs: Sequence[RunResult], labels: Sequence[str], i: int, diffs: Sequence[str]) -> SabenchError:
@@ -171,14 +177,14 @@ def run_labels(runs: Sequence[RunResult], labels: Labels = None) -> list[str]:
     return out
 
 
-def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: str) -> Cell:
+def _cell(run: RunResult, key: str, extra: MosCells | None, label: str) -> Cell:
     agg = run.aggregate(key)
     if agg is not None:
         return Cell(float(agg.value), agg.ci_low, agg.ci_high, n=P.cell_n(run, key))
     if extra is not None:
         for k in (run.run_id, label, run.system.name):
             if k in extra:
-                v = extra[k]
+                v: Any = extra[k]  # a number or a MosValue, told apart by duck typing (no harness.listen import)
                 if hasattr(v, "value"):       # a listening-test MOS with its CI (harness.listen.report)
                     return Cell(float(v.value), v.ci_low, v.ci_high)
                 return Cell(float(v))
@@ -242,7 +248,7 @@ def _unranked(spec_cols, rows, runs, names, diffs) -> tuple[list[str], list[str]
 
 
 def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = None, mixing: str = "refuse",
-                mos: Mapping[str, float] | None = None) -> Table:
+                mos: MosCells | None = None) -> Table:
     """One row per run (in the given order), one column per `spec` column.
 
     Args:
@@ -356,7 +362,7 @@ def _cat_row(label: str, scores: dict[str, list[float]], n: int) -> TableRow:
 
 
 def leaderboard(runs: Sequence[RunResult], labels: Labels = None, mixing: str = "refuse",
-                title: str | None = None, mos: Mapping[str, float] | None = None) -> Table:
+                title: str | None = None, mos: MosCells | None = None) -> Table:
     """Any suite: one column per metric found in the runs (first-seen order), direction from
     each metric's `higher_is_better`, precision from the values' magnitude."""
     if not runs:

@@ -44,7 +44,8 @@ def kernel_audio_distance(ref: np.ndarray, gen: np.ndarray, bandwidth: float | N
     if precision not in ("float32", "float64"):
         raise SabenchError("kernel_audio_distance", f"unknown precision {precision!r}", "use float32 or float64")
     dt = np.float32 if precision == "float32" else np.float64
-    x, y = np.asarray(ref, dt), np.asarray(gen, dt)  # (M, D), (N, D)
+    x: np.ndarray = np.asarray(ref, dt)  # (M, D)
+    y: np.ndarray = np.asarray(gen, dt)  # (N, D)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
         raise SabenchError("kernel_audio_distance", f"need two (>=2, D) row sets, got {x.shape} and {y.shape}",
                            "score at least two clips (frames) per side with one backbone output")
@@ -111,12 +112,15 @@ def make_kad(name: str = "kad", backbone: str | None = None, output: str | None 
              bandwidth: float | None = None, preset: str = "sabench") -> KernelAudioDistanceMetric:
     """KAD on the preset's KAD backbone (default PANNs Cnn14 16 kHz clip embeddings)."""
     conv = get_preset(preset).kad
-    if conv is None and backbone is None:
-        raise SabenchError(f"kad (preset {preset})", "the preset defines no KAD backbone", "pass backbone=")
+    if conv is None:
+        if not backbone:
+            raise SabenchError(f"kad (preset {preset})", "the preset defines no KAD backbone", "pass backbone=")
+        out = output or "embedding"
+        return KernelAudioDistanceMetric(name, backbone, out, out == "frames", preset, None, bandwidth)
     bb = backbone or conv.backbone
-    same = conv is not None and bb == conv.backbone
-    out = output or (conv.output if same else "embedding")
-    return KernelAudioDistanceMetric(name, bb, out, out == "frames", preset, conv.recipe if same else None, bandwidth)
+    same = conv if bb == conv.backbone else None  # the preset's convention applies
+    out = output or (same.output if same else "embedding")
+    return KernelAudioDistanceMetric(name, bb, out, out == "frames", preset, same.recipe if same else None, bandwidth)
 
 
 def make_kad_pann(**kw) -> KernelAudioDistanceMetric:
