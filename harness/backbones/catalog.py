@@ -11,7 +11,7 @@ registered by their own module, `harness.backbones.mini.catalog`, imported at th
 | ms_clap | weights, recipe, device | embedding (B, 1024); embed_text (B, 1024) |
 | aesthetics | weights, recipe, device | CE, CU, PC, PQ (B,) |
 | vggish | weights, recipe, device | embedding (B, 128), frames (B, n_max, 128), n_frames (B,) |
-"""
+"""  # noqa: E501 - Markdown table rows cannot be wrapped
 
 from importlib import import_module
 

@@ -9,14 +9,21 @@ backbone checkpoint and recipe must match the backbone in use.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, iter_blocks, metric_info, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    iter_blocks,
+    metric_info,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import frechet_distance
 from harness.metrics.presets import get_preset
 from harness.metrics.streaming import GaussianStats
@@ -98,11 +105,13 @@ def make_fad(name: str = "fad", backbone: str | None = None, output: str | None 
              reference_stats: str | None = None, preset: str = "sabench") -> FrechetMetric:
     """FAD: per-frame embeddings (VGGish 0.96 s frames) of all files pooled into one set."""
     conv = get_preset(preset).fad
-    if conv is None and backbone is None:
-        raise SabenchError(f"fad (preset {preset})", "the preset defines no FAD backbone", "pass backbone=")
+    if conv is None:
+        if not backbone:
+            raise SabenchError(f"fad (preset {preset})", "the preset defines no FAD backbone", "pass backbone=")
+        return FrechetMetric(name, backbone, output or "embedding", True, reference_stats, preset, None)
     bb = backbone or conv.backbone
-    return FrechetMetric(name, bb, output or (conv.output if conv else "embedding"), True, reference_stats,
-                         preset, conv.recipe if conv and bb == conv.backbone else None)
+    return FrechetMetric(name, bb, output or conv.output, True, reference_stats,
+                         preset, conv.recipe if bb == conv.backbone else None)
 
 
 def make_fd_pann(**kw) -> FrechetMetric:

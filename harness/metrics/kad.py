@@ -14,14 +14,13 @@ Unlike FD, KAD needs no covariance, so it is defined for any N >= 2 per side and
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, iter_blocks, metric_info, recipe_check,
-                                    require_paths, unique_paths)
+from harness.metrics.common import backbone_meta, iter_blocks, metric_info, recipe_check, require_paths, unique_paths
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo
 
@@ -45,7 +44,8 @@ def kernel_audio_distance(ref: np.ndarray, gen: np.ndarray, bandwidth: float | N
     if precision not in ("float32", "float64"):
         raise SabenchError("kernel_audio_distance", f"unknown precision {precision!r}", "use float32 or float64")
     dt = np.float32 if precision == "float32" else np.float64
-    x, y = np.asarray(ref, dt), np.asarray(gen, dt)  # (M, D), (N, D)
+    x: np.ndarray = np.asarray(ref, dt)  # (M, D)
+    y: np.ndarray = np.asarray(gen, dt)  # (N, D)
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
         raise SabenchError("kernel_audio_distance", f"need two (>=2, D) row sets, got {x.shape} and {y.shape}",
                            "score at least two clips (frames) per side with one backbone output")
@@ -99,10 +99,12 @@ class KernelAudioDistanceMetric(Metric):
         gen = embedding_rows(ctx, self.backbone, outs, self.output, self.pool_frames, self.float16)
         ref = embedding_rows(ctx, self.backbone, refs, self.output, self.pool_frames, self.float16)
         value, h = kernel_audio_distance(ref, gen, self.bandwidth, self.precision)
-        extras = {"bandwidth": h, "bandwidth_source": "given" if self.bandwidth else "median pairwise distance of generated rows",
+        extras = {"bandwidth": h,
+                  "bandwidth_source": "given" if self.bandwidth else "median pairwise distance of generated rows",
                   "n_gen_rows": int(len(gen)), "n_ref_rows": int(len(ref)), "precision": self.precision,
                   "embedding_float16": self.float16, "scale": KAD_SCALE, "output": self.output,
-                  "backbone": backbone_meta(ctx, self.backbone), **recipe_check(ctx, self.backbone, self.expected_recipe)}
+                  "backbone": backbone_meta(ctx, self.backbone),
+                  **recipe_check(ctx, self.backbone, self.expected_recipe)}
         return MetricOutput(value=value, extras=extras)
 
 
@@ -110,12 +112,15 @@ def make_kad(name: str = "kad", backbone: str | None = None, output: str | None 
              bandwidth: float | None = None, preset: str = "sabench") -> KernelAudioDistanceMetric:
     """KAD on the preset's KAD backbone (default PANNs Cnn14 16 kHz clip embeddings)."""
     conv = get_preset(preset).kad
-    if conv is None and backbone is None:
-        raise SabenchError(f"kad (preset {preset})", "the preset defines no KAD backbone", "pass backbone=")
+    if conv is None:
+        if not backbone:
+            raise SabenchError(f"kad (preset {preset})", "the preset defines no KAD backbone", "pass backbone=")
+        out = output or "embedding"
+        return KernelAudioDistanceMetric(name, backbone, out, out == "frames", preset, None, bandwidth)
     bb = backbone or conv.backbone
-    same = conv is not None and bb == conv.backbone
-    out = output or (conv.output if same else "embedding")
-    return KernelAudioDistanceMetric(name, bb, out, out == "frames", preset, conv.recipe if same else None, bandwidth)
+    same = conv if bb == conv.backbone else None  # the preset's convention applies
+    out = output or (same.output if same else "embedding")
+    return KernelAudioDistanceMetric(name, bb, out, out == "frames", preset, same.recipe if same else None, bandwidth)
 
 
 def make_kad_pann(**kw) -> KernelAudioDistanceMetric:

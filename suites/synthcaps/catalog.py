@@ -20,7 +20,8 @@ RECONSTRUCTION = _HERE / "reconstruction.yaml"
 EDITING = _HERE / "editing.yaml"
 
 _SUITES = (
-    ("mini-generation", "GENERATION", "mini profile: SynthCaps text-to-audio, FD/IS/KL (mini_classifier), CLAP, events"),
+    ("mini-generation", "GENERATION",
+     "mini profile: SynthCaps text-to-audio, FD/IS/KL (mini_classifier), CLAP, events"),
     ("mini-tta", "TTA", "mini profile: paraphrased prompts, mini CLAP + mini quality (TTA-Bench analogue)"),
     ("mini-reconstruction", "RECONSTRUCTION", "mini profile: system.reconstruct, Mel and STFT losses"),
     ("mini-editing", "EDITING", "mini profile: 14-category paired editing, CLAP to target, dCLAP, distance to GT"),

@@ -37,8 +37,8 @@ TOLERANCES = {
 
 def system_params(name: str, match: dict[str, Any]) -> dict[str, Any]:
     """The parameters the default job gives this system (from suites/jobs/mini.yaml)."""
-    from harness.system_spec import parse_system_spec as parse_system
     from harness.job import load_job
+    from harness.system_spec import parse_system_spec as parse_system
 
     for group in load_job("mini").groups:
         for spec in group.systems:
@@ -64,7 +64,8 @@ def gate_run(out_dir: str | Path, checkpoint_root: str | Path | None = None, lim
 
 
 def compare(run, baseline: str | Path = BASELINE):
-    from reports.gate import Tolerance, compare as gate_compare, read_baseline
+    from reports.gate import Tolerance, read_baseline
+    from reports.gate import compare as gate_compare
 
     tol = {k: Tolerance(kind, amount) for k, (kind, amount) in TOLERANCES.items()}
     return gate_compare(run, read_baseline(baseline), tol)

@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def order_accuracy(frame_probs: np.ndarray, order: Sequence[str], threshold: flo
     if len(order) < 2:
         return None
     on = onsets(frame_probs, threshold, min_frames)
-    pairs = list(zip(order[:-1], order[1:]))
+    pairs = list(zip(order[:-1], order[1:], strict=True))
     ok = [a in on and b in on and on[a] < on[b] for a, b in pairs]
     return float(np.mean(ok))
 

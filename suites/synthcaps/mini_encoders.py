@@ -13,19 +13,19 @@ All audio is 16 kHz mono; one frame = 640 samples, so semantic frames and latent
 `suites.synthcaps.mini_encoders:mini_encoders` (`Encoders.spec`); its `sha256` combines the
 three backbones' manifest-verified weight hashes, so retrained backbones change every mini
 system's fingerprint (with the `mini_clap` backbone version: version 2 runs the text GRU
-packed, so token states no longer depend on the batch's longest caption). Weights come from `harness.backbones.mini.checkpoints.checkpoint_dir()`
+packed, so token states no longer depend on the batch's longest caption). Weights come from
+`harness.backbones.mini.checkpoints.checkpoint_dir()`
 (`$SABENCH_MINI_CHECKPOINTS` overrides); the `root` argument (a real weights folder) is unused.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
 from harness.hashing import sha256_json
-from systems.semanticaudio.encoders import (AcousticVAE, Encoders, SemanticEncoder, TextEncoder,
-                                            TextFeatures, pad_frames)
+from systems.semanticaudio.encoders import AcousticVAE, Encoders, SemanticEncoder, TextEncoder, TextFeatures, pad_frames
 
 SR = 16000
 HOP = 640

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from suites.synthcaps import metrics as N
 def _blocks(ctx: MetricContext, backbone: str, paths: list[str], key: str) -> list[np.ndarray]:
     out: list[np.ndarray | None] = [None] * len(paths)
     for indices, blocks in iter_blocks(ctx, backbone, paths, key):
-        for i, b in zip(indices, blocks):
+        for i, b in zip(indices, blocks, strict=True):
             out[i] = b
     return out  # type: ignore[return-value]
 
@@ -48,7 +48,7 @@ class EventPresence(Metric):
         logits = _blocks(ctx, self.backbone, [p[0] for _, p in pairs], "frame_logits")
         score = N.presence_exact if self.mode == "exact" else N.presence_jaccard
         per = {}
-        for (item_id, _), lg in zip(pairs, logits):
+        for (item_id, _), lg in zip(pairs, logits, strict=True):
             found = N.detected_sources(N.sigmoid(lg), self.threshold, self.min_frames)
             per[item_id] = score(found, by_id[item_id].prompt.tag("events", ()))
         return MetricOutput(per_item=per, extras={"mode": self.mode, "threshold": self.threshold,
@@ -68,7 +68,7 @@ class EventOrder(EventPresence):
         per = {}
         if pairs:
             logits = _blocks(ctx, self.backbone, [p[0] for _, p in pairs], "frame_logits")
-            for (item_id, _), lg in zip(pairs, logits):
+            for (item_id, _), lg in zip(pairs, logits, strict=True):
                 order = by_id[item_id].prompt.tag("order", ())
                 per[item_id] = N.order_accuracy(N.sigmoid(lg), order, self.threshold,
                                                 self.min_frames)

@@ -4,7 +4,7 @@ reports it next to the mini CLAP score, as TTA-Bench reports AES next to CLAP.""
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,9 +34,9 @@ class QualityMetric(Metric):
             if self.output not in outputs:
                 raise SabenchError(self.backbone, f"no {self.output!r} output (has {sorted(outputs)})",
                                    "use the mini_quality backbone")
-            for i, v in zip(indices, np.asarray(outputs[self.output], np.float64).reshape(-1)):
+            for i, v in zip(indices, np.asarray(outputs[self.output], np.float64).reshape(-1), strict=True):
                 values[i] = float(v)
-        per = {item_id: v for (item_id, _), v in zip(pairs, values) if v is not None}
+        per = {item_id: v for (item_id, _), v in zip(pairs, values, strict=True) if v is not None}
         return MetricOutput(per_item=per, extras={"backbone": meta, "n": len(per)})
 
 

@@ -9,8 +9,8 @@ count -> identical weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
@@ -166,7 +166,7 @@ def train_vae(d: TrainData, steps: int, seed: int, log=print, crop: int = 16000)
     def loss(idx, step):
         r = numpy_rng(derive_seed(seed, "crop", step))
         starts = r.integers(0, d.audio.shape[1] - crop, len(idx)) // 640 * 640
-        x = torch.stack([d.audio[i, s:s + crop] for i, s in zip(idx, starts)])  # (B, 1 s)
+        x = torch.stack([d.audio[i, s:s + crop] for i, s in zip(idx, starts, strict=True)])  # (B, 1 s)
         mu, logvar = model.encode(x)
         z = mu + torch.randn(mu.shape, generator=torch.Generator().manual_seed(step)) * (0.5 * logvar).exp()
         y = model.decode(z, x.shape[-1])

@@ -24,7 +24,7 @@ def test_every_registered_system_and_real_backbone_is_known():
         assert name in NEEDS or name in NO_WEIGHTS, f"system {name}: add it to harness/fetch/sources.py NEEDS"
     for name in BACKBONES.names():
         assert name in NEEDS or name.startswith("mini_"), f"backbone {name}: add it to NEEDS"
-    for name, patterns in NEEDS.items():
+    for name in NEEDS:
         assert files_for(name), name
 
 

@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
-import _kit
 from harness.errors import ManifestError, RegistryError, SabenchError
 from harness.registry import SYSTEMS, Registry, load_catalog
 from harness.suite import MetricSpec, load_suite, spec_from_dict
+
+import _kit
 
 
 def test_lazy_entries_import_on_first_get_only():

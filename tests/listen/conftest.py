@@ -12,12 +12,13 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))  # the test kit (_kit)
 
-import _kit  # noqa: E402
-
 from harness import cli  # noqa: E402
 
+import _kit  # noqa: E402
 
-def make_store(root: Path, n: int = 6, task: str = "generate", systems=("sine:amplitude=0.25", "noise")) -> tuple[Path, str]:
+
+def make_store(root: Path, n: int = 6, task: str = "generate",
+               systems=("sine:amplitude=0.25", "noise")) -> tuple[Path, str]:
     """(run folder, suite.yaml) with one finished run per system."""
     _kit.register()
     suite = str(_kit.write_suite(root / "suite", n=n, metrics=("test_rms",), task=task))

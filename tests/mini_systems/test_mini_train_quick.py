@@ -35,7 +35,8 @@ def test_every_stage_is_written(trained):
     synth = json.loads((out / "mlp-d16" / "synthesizer" / "config.json").read_text())
     planner = json.loads((out / "mlp-d16" / "planner" / "config.json").read_text())
     base = json.loads((out / "base" / "config.json").read_text())
-    assert (synth["model"]["stage"], planner["model"]["stage"], base["model"]["stage"]) == ("synthesizer", "planner", "base")
+    stages = (synth["model"]["stage"], planner["model"]["stage"], base["model"]["stage"])
+    assert stages == ("synthesizer", "planner", "base")
     head = synth["model"]["head"]
     assert planner["model"]["head"] == head and (head["variant"], head["in_dim"], head["d"]) == ("mlp", 64, 16)
     assert synth["model"]["dit"]["in_dim"] == 32 and synth["model"]["dit"]["frame_dim"] == 16

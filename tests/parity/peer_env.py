@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -137,8 +137,10 @@ model_urls = {
 class _Postprocessor(nn.Module):
     def __init__(self, params):
         super().__init__()
-        self.pca_eigen_vectors = nn.Parameter(torch.as_tensor(params["pca_eigen_vectors"], dtype=torch.float), requires_grad=False)
-        self.pca_means = nn.Parameter(torch.as_tensor(params["pca_means"], dtype=torch.float).reshape(-1, 1), requires_grad=False)
+        self.pca_eigen_vectors = nn.Parameter(torch.as_tensor(params["pca_eigen_vectors"], dtype=torch.float),
+                                              requires_grad=False)
+        self.pca_means = nn.Parameter(torch.as_tensor(params["pca_means"], dtype=torch.float).reshape(-1, 1),
+                                      requires_grad=False)
 
     def forward(self, x):
         pca = torch.mm(self.pca_eigen_vectors, (x.t() - self.pca_means)).t()
@@ -160,7 +162,8 @@ class VGGish(_tv.VGG):
 
     def forward(self, x, fs=None):
         if self.preprocess:
-            x = vggish_input.waveform_to_examples(x, fs) if isinstance(x, np.ndarray) else vggish_input.wavfile_to_examples(x)
+            x = (vggish_input.waveform_to_examples(x, fs) if isinstance(x, np.ndarray)
+                 else vggish_input.wavfile_to_examples(x))
         x = _tv.VGG.forward(self, x.to(self.device))  # features -> (N, 6*4*512) HWC -> embeddings
         return self.pproc(x) if self.postprocess else x
 

@@ -17,8 +17,6 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
-
 import peer_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -124,8 +122,9 @@ def import_laion_clap_offline() -> None:
     if "laion_clap" in sys.modules:
         return
     sys.path.insert(0, str(REPO / "tests" / "backbones"))
-    import backbone_testkit
     from harness.backbones.offline import import_laion_clap
+
+    import backbone_testkit
 
     root = Path(os.environ.get("SABENCH_PARITY_TMP", "/tmp")) / "parity_laion_tokenizers"
     backbone_testkit.write_laion_tokenizers(root)

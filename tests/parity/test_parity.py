@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import sabench
 
 import peers_run
-from conftest import sabench
 
 pytestmark = pytest.mark.parity
 RTOL = 1e-5
@@ -22,7 +22,8 @@ RTOL = 1e-5
 
 def _close(peer: float, ours: float, rtol: float = RTOL) -> None:
     assert np.isfinite(peer) and np.isfinite(ours)
-    assert abs(ours - peer) <= rtol * abs(peer), f"sabench {ours!r} vs peer {peer!r}: rel {abs(ours - peer) / abs(peer):.3g}"
+    close = abs(ours - peer) <= rtol * abs(peer)
+    assert close, f"sabench {ours!r} vs peer {peer!r}: rel {abs(ours - peer) / abs(peer):.3g}"
 
 
 def test_audioldm_eval_fd_is_kl(parity, need):

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _cases import REPO, Case, check, run_case, sabench, write_files
 from harness.errors import SabenchError, WeightsError
+
+from _cases import REPO, Case, check, run_case, sabench, write_files
 
 MINI_BASE = REPO / "suites" / "synthcaps" / "checkpoints" / "systems" / "base"
 EVIL_MODULE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"

@@ -9,8 +9,9 @@ folder (`checkpoint_dir()`), sha256-verified against manifest.json (`WeightsErro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,6 +20,9 @@ from harness.backbones.common import check_batch, make_info
 from harness.backbones.mini import checkpoints
 from harness.errors import WeightsError
 from harness.records import AudioRecipe, BackboneInfo
+
+if TYPE_CHECKING:
+    import torch
 
 SR = 16000
 MIN_SAMPLES = 3200
@@ -38,7 +42,7 @@ class MiniBackbone(Backbone):
 
     def __init__(self, checkpoint_dir: str | Path | None = None):
         self._dir = checkpoints.checkpoint_dir(checkpoint_dir)
-        self._model = None
+        self._model: Any = None  # the model class the checkpoint config names, built by load()
         self._sha: str | None = None
         self.config: dict = {}
 
@@ -79,7 +83,7 @@ class MiniBackbone(Backbone):
         self.load()
         return self._model
 
-    def _forward(self, wave) -> dict[str, "object"]:
+    def _forward(self, wave: torch.Tensor) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:

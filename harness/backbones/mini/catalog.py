@@ -8,9 +8,11 @@ $SABENCH_MINI_CHECKPOINTS), sha256-checked against manifest.json at `load()`.
 from harness.registry import BACKBONES
 
 _ENTRIES = (
-    ("mini_classifier", "MiniClassifier", "SynthCaps clip classifier (PANNs stand-in): embedding (B, 128), logits (B, 14)"),
+    ("mini_classifier", "MiniClassifier", "SynthCaps clip classifier (PANNs stand-in): "
+     "embedding (B, 128), logits (B, 14)"),
     ("mini_clap", "MiniClap", "SynthCaps text-audio contrastive model (CLAP stand-in): 128-d unit-norm audio/text"),
-    ("mini_semantic", "MiniSemantic", "SynthCaps frame-level semantic encoder (PE-A-Frame stand-in): (B, T, 64) @ 25 fps"),
+    ("mini_semantic", "MiniSemantic", "SynthCaps frame-level semantic encoder (PE-A-Frame stand-in): "
+     "(B, T, 64) @ 25 fps"),
     ("mini_vae", "MiniVAE", "SynthCaps acoustic VAE (DAC-VAE stand-in): latents (B, T, 32) @ 25 Hz, decode"),
     ("mini_quality", "MiniQuality", "SynthCaps quality predictor (Aesthetics stand-in): quality (B,) in [0, 1]"),
 )

@@ -38,6 +38,8 @@ class MelFront(nn.Module):
     this to compute the (parameter-free) mel front end once per clip.
     """
 
+    stats: torch.Tensor  # buffer (2,) mel mean, std
+
     def __init__(self, ch: int, blocks: int = 3, mel_mean: float = -6.0, mel_std: float = 4.0):
         super().__init__()
         self.mel = LogMel()
