@@ -66,7 +66,7 @@ def eval_semantic(model, audio: torch.Tensor, frame_labels: torch.Tensor) -> dic
 
 
 def eval_vae(model, audio: torch.Tensor) -> dict:
-    from harness.backbones.mini.features import LogMel
+    from suites.synthcaps.backbones.features import LogMel
     from harness.metrics.recon import MEL_DAC_DEFAULT, spectral_loss
 
     with torch.no_grad():

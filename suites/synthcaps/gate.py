@@ -18,9 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.paths import REPO_ROOT
 
-BASELINE = REPO_ROOT / "suites" / "synthcaps" / "baseline.json"
+BASELINE = Path(__file__).resolve().parent / "baseline.json"
 SUITE = "mini-generation"
 LIMIT = 24
 """IS needs at least 10 clips (10 splits); 24 keeps the run near 30 s on one core."""

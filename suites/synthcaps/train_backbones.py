@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from harness.backbones.mini.checkpoints import save
+from suites.synthcaps.weights import save_backbone as save
 from harness.seeding import derive_seed
 from suites.synthcaps import evaluation as E
 from suites.synthcaps import training as T

@@ -30,7 +30,7 @@ from systems.semanticaudio.encoders import Encoders
 from systems.semanticaudio.model import frozen_head
 from systems.semanticaudio.train import Trainer, TrainConfig
 from suites.synthcaps.mini_encoders import SPEC, mini_encoders
-from suites.synthcaps.system_checkpoints import write_manifest
+from suites.synthcaps.weights import write_manifest
 
 VARIANTS = (("mlp", 16), ("mlp", 64), ("rawpe", 64))
 """(variant, d) of the committed SemanticAudio systems (rawPE: d = the semantic width)."""

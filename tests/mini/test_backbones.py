@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from harness.backbones.mini import backbones as B
-from harness.backbones.mini.checkpoints import DEFAULT_DIR
+from suites.synthcaps.backbones import backbones as B
+from suites.synthcaps.weights import DEFAULT_DIR
 from harness.errors import WeightsError
 from harness.registry import BACKBONES
 from suites.synthcaps.corpus import CorpusConfig, render_split
@@ -17,7 +17,7 @@ NAMES = ("mini_classifier", "mini_clap", "mini_semantic", "mini_vae", "mini_qual
 
 
 def test_registered_lazily_and_checkpoints_small():
-    import harness.backbones.mini.catalog  # noqa: F401
+    import suites.synthcaps.catalog  # noqa: F401
     for n in NAMES:
         assert n in BACKBONES
     total = sum(p.stat().st_size for p in DEFAULT_DIR.glob("*.safetensors"))

@@ -13,7 +13,7 @@ from harness.registry import METRICS, load_catalog
 
 
 def test_quality_metric_matches_backbone(tmp_path):
-    from harness.backbones.mini.backbones import MiniQuality
+    from suites.synthcaps.backbones.backbones import MiniQuality
     from suites.synthcaps.corpus import CorpusConfig, render_split
 
     load_catalog()
