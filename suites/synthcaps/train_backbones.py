@@ -40,7 +40,7 @@ def _args(argv=None):
     return p.parse_args(argv)
 
 
-def _train_all(train, test, stats, steps, seed, out: Path, log):
+def _train_stages(train, test, stats, steps, seed, out: Path, log):
     results = {}
     stages = [
         ("mini_classifier", lambda: T.train_classifier(train, stats, steps["classifier"], seed, log),
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         stats = T.mel_stats(train.audio)
         out = Path(a.out)
         steps = QUICK_STEPS if a.quick else FULL_STEPS
-        results = _train_all(train, test, stats, steps, derive_seed(a.seed, "mini-backbones"),
+        results = _train_stages(train, test, stats, steps, derive_seed(a.seed, "mini-backbones"),
                              out, print)
         meta = {"corpus": asdict(cfg), "corpus_id": cfg.id(), "threads": a.threads,
                 "quick": a.quick, "steps": steps, "total_seconds": round(time.time() - t0, 1),

@@ -96,7 +96,7 @@ def _save(trainer: Trainer, path: Path) -> None:
     (path / "optimizer.pt").unlink(missing_ok=True)                    # weights + config only
 
 
-def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
+def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
     """Train every stage of `plan` into `out`; returns the training record (also written)."""
     out.mkdir(parents=True, exist_ok=True)
     enc = enc or mini_encoders()
@@ -158,7 +158,7 @@ def main(argv=None) -> int:
     threads = torch.get_num_threads()
     torch.set_num_threads(a.threads)
     try:
-        train_all(plan, Path(a.out))
+        train_stages(plan, Path(a.out))
     finally:
         torch.set_num_threads(threads)
     return 0

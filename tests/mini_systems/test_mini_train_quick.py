@@ -12,7 +12,7 @@ import torch
 
 from harness.records import GenerationRequest, Prompt
 from suites.synthcaps.weights import verify, verify_tree
-from suites.synthcaps.train_systems import QUICK, MiniPlan, train_all
+from suites.synthcaps.train_systems import QUICK, MiniPlan, train_stages
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        record = train_all(QUICK, out, log=lambda *_: None)
+        record = train_stages(QUICK, out, log=lambda *_: None)
     finally:
         torch.set_num_threads(threads)
     return out, record
@@ -51,7 +51,7 @@ def test_training_is_deterministic(trained, tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train_all(plan, tmp_path, log=lambda *_: None)
+        train_stages(plan, tmp_path, log=lambda *_: None)
     finally:
         torch.set_num_threads(threads)
     assert (tmp_path / "base" / "model.safetensors").read_bytes() == (out / "base" / "model.safetensors").read_bytes()
