@@ -7,7 +7,7 @@ harness/ or systems/ names this package, they find its entries here:
 |-----------------------|-------------------------------------------------------------------------|
 | `SUITES`              | `mini-generation`, `mini-tta`, `mini-reconstruction`, `mini-editing`     |
 | `BACKBONES`           | `mini_classifier`, `mini_clap`, `mini_semantic`, `mini_vae`, `mini_quality` |
-| `METRICS`             | `synthcaps_event_*`, `synthcaps_edit_*`, `synthcaps_quality`             |
+| `METRICS`             | `mini_event_*`, `mini_edit_*`, `mini_quality`                         |
 | `ENCODER_BUNDLES`     | `mini`: SemanticAudio's encoders over the mini backbones                |
 | `PROFILE_CHECKPOINTS` | `mini`: the committed mini SemanticAudio / Base Model folders (verified) |
 | `TRAINERS`            | `mini`: `sabench mini train` (corpus, backbones, systems)                |
@@ -47,17 +47,17 @@ MINI_BACKBONES = frozenset(name for name, _, _ in _BACKBONES)
 # CLAP and ΔCLAP in the mini world are the generic `clap`, `clap_target` and `delta_clap`
 # factories with `backbone: mini_clap`; these are what only this world can measure.
 _METRICS = (
-    ("synthcaps_event_presence", "make_event_presence",
+    ("mini_event_presence", "make_event_presence",
      "1 if the mini semantic encoder detects exactly the scene's sources, else 0"),
-    ("synthcaps_event_jaccard", "make_event_jaccard",
+    ("mini_event_jaccard", "make_event_jaccard",
      "Jaccard index of detected vs scene sources (mini semantic encoder)"),
-    ("synthcaps_event_order", "make_event_order",
+    ("mini_event_order", "make_event_order",
      "fraction of consecutive foreground events detected in caption order"),
-    ("synthcaps_edit_mel_l1", "make_edit_mel_l1",
+    ("mini_edit_mel_l1", "make_edit_mel_l1",
      "editing: log-mel L1 between the edited output and the ground-truth target"),
-    ("synthcaps_edit_latent_l2", "make_edit_latent_l2",
+    ("mini_edit_latent_l2", "make_edit_latent_l2",
      "editing: mean per-frame L2 between mini-VAE latents of output and ground-truth target"),
-    ("synthcaps_quality", "make_quality",
+    ("mini_quality", "make_quality",
      "mean mini_quality score of the outputs (Aesthetics stand-in, [0, 1])"),
 )
 

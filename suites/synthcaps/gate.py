@@ -29,8 +29,8 @@ TOLERANCES = {
     "mini_is": ("rel", 0.05),
     "mini_kl_ref_to_gen": ("abs", 0.3),
     "mini_clap": ("abs", 0.02),          # cosine in [-1, 1]; the most sensitive axis (see docs)
-    "synthcaps_event_presence": ("abs", 0.09),   # 2 of 24 items may flip at a threshold
-    "synthcaps_event_order": ("abs", 0.09),
+    "mini_event_presence": ("abs", 0.09),   # 2 of 24 items may flip at a threshold
+    "mini_event_order": ("abs", 0.09),
 }
 
 

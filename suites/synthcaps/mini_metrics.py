@@ -113,30 +113,30 @@ class EditDistance(Metric):
         return MetricOutput(per_item=per, extras={"recipe": recipe.id()})
 
 
-def make_event_presence(name: str = "synthcaps_event_presence", **kw) -> EventPresence:
+def make_event_presence(name: str = "mini_event_presence", **kw) -> EventPresence:
     return EventPresence(name, "exact", **kw)
 
 
-def make_event_jaccard(name: str = "synthcaps_event_jaccard", **kw) -> EventPresence:
+def make_event_jaccard(name: str = "mini_event_jaccard", **kw) -> EventPresence:
     return EventPresence(name, "jaccard", **kw)
 
 
-def make_event_order(name: str = "synthcaps_event_order", **kw) -> EventOrder:
+def make_event_order(name: str = "mini_event_order", **kw) -> EventOrder:
     return EventOrder(name, **kw)
 
 
-def make_edit_mel_l1(name: str = "synthcaps_edit_mel_l1", preset: str = "sabench") -> EditDistance:
+def make_edit_mel_l1(name: str = "mini_edit_mel_l1", preset: str = "sabench") -> EditDistance:
     return EditDistance(name, "mel", preset)
 
 
-def make_edit_latent_l2(name: str = "synthcaps_edit_latent_l2", preset: str = "sabench") -> EditDistance:
+def make_edit_latent_l2(name: str = "mini_edit_latent_l2", preset: str = "sabench") -> EditDistance:
     return EditDistance(name, "latent", preset)
 
 
 class QualityMetric(Metric):
     roles = ("output",)
 
-    def __init__(self, name: str = "synthcaps_quality", backbone: str = "mini_quality", output: str = "quality",
+    def __init__(self, name: str = "mini_quality", backbone: str = "mini_quality", output: str = "quality",
                  preset: str = "sabench"):
         self.backbone, self.output = backbone, output
         self._info = metric_info(name, True, backbone, "item", preset)  # no preset convention: recorded only
@@ -159,5 +159,5 @@ class QualityMetric(Metric):
         return MetricOutput(per_item=per, extras={"backbone": meta, "n": len(per)})
 
 
-def make_quality(name: str = "synthcaps_quality", **kw) -> QualityMetric:
+def make_quality(name: str = "mini_quality", **kw) -> QualityMetric:
     return QualityMetric(name, **kw)

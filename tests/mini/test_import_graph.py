@@ -69,7 +69,7 @@ def test_every_mini_registration_points_into_the_package_and_imports_no_torch():
         "load_catalog()\n"
         "assert 'torch' not in sys.modules\n"
         "names = {'BACKBONES': [n for n in BACKBONES.names() if n.startswith('mini_')],\n"
-        "         'METRICS': [n for n in METRICS.names() if n.startswith('synthcaps_')],\n"
+        "         'METRICS': [n for n in METRICS.names() if n.startswith('mini_')],\n"
         "         'SUITES': [n for n in SUITES.names() if n.startswith('mini-')],\n"
         "         'ENCODER_BUNDLES': ['mini'], 'PROFILE_CHECKPOINTS': ['mini'], 'TRAINERS': ['mini']}\n"
         "for reg, ns in names.items():\n"
