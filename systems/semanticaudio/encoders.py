@@ -93,7 +93,8 @@ def _bundles() -> dict[str, str]:
     from harness.registry import ENCODER_BUNDLES, load_catalog
 
     load_catalog()
-    return {name: str(ENCODER_BUNDLES.target(name)) for name in ENCODER_BUNDLES.names()}
+    targets = {name: ENCODER_BUNDLES.target(name) for name in ENCODER_BUNDLES.names()}
+    return {name: t for name, t in targets.items() if t}       # lazy "module:function" entries only
 
 
 def encoders_target(spec: str, item: str = "encoders", allow_code: bool = False) -> str:
