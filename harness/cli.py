@@ -330,9 +330,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_mini(args: argparse.Namespace) -> int:
-    from suites.synthcaps import train_all
+    from harness.registry import TRAINERS, load_catalog
 
-    return int(train_all.main(args.rest) or 0)
+    load_catalog()                                  # the mini world registers its trainer
+    return int(TRAINERS.get("mini")(args.rest) or 0)
 
 
 PASS_THROUGH = ("report", "gate", "mini")

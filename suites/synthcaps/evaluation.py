@@ -66,8 +66,8 @@ def eval_semantic(model, audio: torch.Tensor, frame_labels: torch.Tensor) -> dic
 
 
 def eval_vae(model, audio: torch.Tensor) -> dict:
-    from harness.backbones.mini.features import LogMel
     from harness.metrics.recon import MEL_DAC_DEFAULT, spectral_loss
+    from suites.synthcaps.backbones.features import LogMel
 
     with torch.no_grad():
         y = torch.cat([model.decode(model.encode(audio[i:i + 10])[0], audio.shape[-1])

@@ -86,7 +86,7 @@ def logmel(x: np.ndarray) -> np.ndarray:
     """(T,) @ 16 kHz -> (64, T // 160) log mel power, the mini backbones' front end."""
     import torch
 
-    from harness.backbones.mini.features import LogMel
+    from suites.synthcaps.backbones.features import LogMel
 
     with torch.no_grad():
         return LogMel()(torch.from_numpy(np.asarray(x, np.float32))[None])[0].numpy()

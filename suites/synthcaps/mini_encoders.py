@@ -14,7 +14,7 @@ All audio is 16 kHz mono; one frame = 640 samples, so semantic frames and latent
 three backbones' manifest-verified weight hashes, so retrained backbones change every mini
 system's fingerprint (with the `mini_clap` backbone version: version 2 runs the text GRU
 packed, so token states no longer depend on the batch's longest caption). Weights come from
-`harness.backbones.mini.checkpoints.checkpoint_dir()`
+`suites.synthcaps.backbones.checkpoints.checkpoint_dir()`
 (`$SABENCH_MINI_CHECKPOINTS` overrides); the `root` argument (a real weights folder) is unused.
 """
 
@@ -44,7 +44,7 @@ class MiniTextEncoder(TextEncoder):
         self.global_dim = clap.text.out.out_features        # 128
 
     def encode(self, texts: Sequence[str]) -> TextFeatures:
-        from suites.synthcaps.training import encode_texts
+        from suites.synthcaps.backbones.models import encode_texts
 
         ids = encode_texts([str(t) for t in texts])          # (B, L) int64, 0 = pad
         with torch.no_grad():
@@ -94,8 +94,8 @@ class MiniVAE(AcousticVAE):
 
 def mini_encoders(_root: str | None = None) -> Encoders:
     """The mini bundle (weights verified against the mini manifest when loaded)."""
-    from harness.backbones.mini.backbones import MiniClap, MiniSemantic
-    from harness.backbones.mini.backbones import MiniVAE as VAEBackbone
+    from suites.synthcaps.backbones.backbones import MiniClap, MiniSemantic
+    from suites.synthcaps.backbones.backbones import MiniVAE as VAEBackbone
 
     text, sem, vae = MiniTextEncoder(MiniClap()), MiniSemanticEncoder(MiniSemantic()), MiniVAE(VAEBackbone())
     sha = sha256_json({"mini_clap": text.bb.info.checkpoint_sha256, "mini_clap_version": text.bb.info.version,

@@ -7,9 +7,10 @@ Checkpoint layout (a folder written by `systems.semanticaudio.train`):
     <checkpoint>/base/{model.safetensors, config.json}            Base Model (or the folder itself)
 
 Default `checkpoint`: profile "real" -> `<weights>/semanticaudio/<variant>-d<d>` (base:
-`<weights>/semanticaudio/base`); profile "mini" -> `suites/synthcaps/checkpoints/systems/...`
-(same names; every file is sha256-checked against that folder's manifest.json before loading).
-Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
+`<weights>/semanticaudio/base`); any other profile (e.g. "mini") -> the folder its package
+registered in `harness.registry.PROFILE_CHECKPOINTS` returns for the same names (verified by
+that package), then loaded exactly like a `checkpoint=DIR`. Encoders: the `encoders`
+parameter, else the registered bundle recorded in the checkpoint's config.json,
 else the real encoders (`systems.semanticaudio.real_encoders:real_encoders`) under the
 weights directory. Outputs are mono `Audio` at the VAE's rate (48 kHz for DAC-VAE).
 """
@@ -25,7 +26,7 @@ import torch
 
 from harness.errors import SabenchError, WeightsError
 from harness.hashing import sha256_json
-from harness.paths import REPO_ROOT, weights_root
+from harness.paths import weights_root
 from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.system import System
 from harness.validate import Field
@@ -36,7 +37,6 @@ from systems.semanticaudio.heads import VARIANTS
 from systems.semanticaudio.pipeline import InferenceConfig, SemanticAudioPipeline
 
 REAL_ENCODERS = "systems.semanticaudio.real_encoders:real_encoders"
-MINI_ROOT = REPO_ROOT / "suites" / "synthcaps" / "checkpoints" / "systems"
 PARAM_FIELDS = {"profile": Field("str", choices=("real", "mini")), "variant": Field("str", choices=VARIANTS),
                 "d": Field("int", minimum=1), "checkpoint": Field("str", optional=True, nonempty=True),
                 "encoders": Field("str", optional=True, nonempty=True)}
@@ -74,11 +74,11 @@ class _FlowSystem(System):
     def _root(self, leaf: str) -> Path:
         if self.params["checkpoint"]:
             return Path(self.params["checkpoint"]).expanduser()
-        if self.params["profile"] == "mini":
-            from suites.synthcaps.system_checkpoints import verify
+        if self.params["profile"] != "real":
+            from harness.registry import PROFILE_CHECKPOINTS, load_catalog
 
-            verify(MINI_ROOT / leaf)                                # sha256 manifest, before loading
-            return MINI_ROOT / leaf
+            load_catalog()
+            return Path(PROFILE_CHECKPOINTS.get(self.params["profile"])(self.name, leaf))
         root = weights_root(self.params["weights"])
         if root is None:
             raise WeightsError(self.name, "no checkpoint given and no weights directory set",
@@ -173,8 +173,8 @@ class SemanticAudioSystem(_FlowSystem):
         synth, conf = checkpoint.load_model(root / "synthesizer", self.params["device"])
         head = synth.cfg.head
         want = {"variant": self.params["variant"], "d": int(self.params["d"])}
-        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}"
-               for k, v in want.items() if getattr(head, k) != v]
+        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}" for k, v in want.items()
+               if getattr(head, k) != v]
         if bad:
             raise WeightsError(str(root / "synthesizer"), "head differs from the request: " + "; ".join(bad),
                                "pass the matching d/variant or another checkpoint")

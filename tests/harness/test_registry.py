@@ -34,6 +34,15 @@ def test_unknown_name_suggests_close_matches():
         r.register("alpha")(object())
 
 
+def test_target_names_what_a_lazy_entry_stands_for():
+    r = Registry("gadget")
+    r.register_lazy("wav", "wave:open")
+    r.register("alpha")(object())
+    assert r.target("wav") == "wave:open" and r.target("alpha") is None
+    with pytest.raises(RegistryError, match="unknown gadget"):
+        r.target("wave")
+
+
 def test_catalog_systems_resolve_without_torch():
     code = ("import sys\nfrom harness.registry import SYSTEMS, load_catalog\nload_catalog()\n"
             "for n in ('silence', 'sine', 'noise', 'reference-echo', 'precomputed'): SYSTEMS.get(n)\n"

@@ -202,7 +202,7 @@ def test_export_name_rules():
 # --------------------------------------------------------------- cached reference audio
 
 def test_replaced_cached_reference_is_rerendered(tmp_path, monkeypatch):
-    from suites.synthcaps import loaders
+    from suites.synthcaps import suite_loaders as loaders
 
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path))
     rows = loaders.reconstruction_prompts(n=2)

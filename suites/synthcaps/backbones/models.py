@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.backbones.mini.features import N_MELS, LogMel, Spec
+from suites.synthcaps.backbones.features import N_MELS, LogMel, Spec
+from suites.synthcaps.captions import tokenize, vocabulary
 
 
 class Block(nn.Module):
@@ -194,3 +195,14 @@ class QualityNet(nn.Module):
 
     def forward(self, wave):
         return torch.sigmoid(self.head(pool(self.front(wave)))).squeeze(-1)   # (B,) in [0, 1]
+
+
+def encode_texts(texts: list[str], length: int | None = None) -> torch.Tensor:
+    """(B, L) word ids over `vocabulary()` (unknown words -> 1)."""
+    vocab = {w: i for i, w in enumerate(vocabulary())}
+    toks = [[vocab.get(w, 1) for w in tokenize(t)] or [1] for t in texts]
+    n = length or max(len(t) for t in toks)
+    out = torch.zeros(len(toks), n, dtype=torch.long)
+    for i, t in enumerate(toks):
+        out[i, : min(len(t), n)] = torch.tensor(t[:n])
+    return out
