@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import make_store, make_study
+from _listen_kit import make_store, make_study
 
 from harness import cli
 from harness.listen.analysis import summarize

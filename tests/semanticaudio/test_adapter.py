@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import SPEC
+from _sa_kit import SPEC
 
 from harness.errors import SabenchError, WeightsError
 from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest

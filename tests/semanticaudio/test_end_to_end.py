@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import CAPTIONS, tiny_cfg
+from _sa_kit import CAPTIONS, tiny_cfg
 
 from systems.semanticaudio.model import frozen_head
 from systems.semanticaudio.pipeline import BaseModelPipeline, InferenceConfig, SemanticAudioPipeline

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from conftest import CAPTIONS, tiny_cfg
+from _sa_kit import CAPTIONS, tiny_cfg
 
 from harness.errors import WeightsError
 from harness.seeding import torch_generator
