@@ -80,3 +80,23 @@ def test_frechet_audio_distance_pann_clip_axis_kept():
     assert np.concatenate(rows, axis=0).shape == (2, 5)  # N clips x D, as FD needs
     assert np.concatenate(flat, axis=0).shape == (10,)  # the peer's own path: one long vector
     assert np.concatenate(rows, axis=0)[:, 0].tolist() == [4.0, 6.0]
+
+
+def test_float16_file_statistics_equal_fadtk_online(tmp_path, need):
+    need("fadtk")
+    from fadtk.utils import calculate_embd_statistics_online
+
+    from harness.metrics.fd import merge_float16_file
+    from harness.metrics.streaming import GaussianStats
+
+    files, stats = [], GaussianStats()
+    for i, frames in enumerate((10, 7, 10, 3)):
+        rows = 40 + 3 * RNG.standard_normal((frames, 16))  # (F, D) float64 backbone rows
+        np.save(tmp_path / f"e{i}.npy", rows.astype(np.float16))  # fadtk stores float16
+        files.append(tmp_path / f"e{i}.npy")
+        merge_float16_file(stats, rows)
+    mu, cov = calculate_embd_statistics_online(files)
+    np.testing.assert_allclose(stats.mean, mu, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(stats.cov, cov, rtol=1e-10, atol=1e-12)
+    exact = GaussianStats().update(np.concatenate([np.load(f).astype(np.float64) for f in files]))
+    assert np.abs(exact.mean - mu).max() > 1e-5  # float16 per-file means: not the exact mean
