@@ -162,7 +162,7 @@ def _clean(folder: Path) -> None:
 def run_fadtk(gen: Path, ref: Path, hub_dir: Path) -> float:
     """fadtk's CLI flow: cache_embedding_files(dir, VGGishModel()) for both dirs, then
     FrechetAudioDistance(ml).score(baseline=ref, eval=gen), in process (workers=1)."""
-    with peer_env.offline_hub(hub_dir), peer_env.soundfile_torchaudio():
+    with peer_env.offline_hub(hub_dir), peer_env.soundfile_torchaudio(), peer_env.keep_grad_mode():
         import fadtk
 
         ml = fadtk.VGGishModel()
@@ -181,7 +181,7 @@ def run_kadtk(gen: Path, ref: Path, model: str, kadtk_ckpt: Path | None = None, 
 
     import torch
 
-    with contextlib_nullable(hub_dir), peer_env.soundfile_torchaudio():
+    with contextlib_nullable(hub_dir), peer_env.soundfile_torchaudio(), peer_env.keep_grad_mode():
         import kadtk
         from kadtk.emb_loader import EmbeddingLoader
 

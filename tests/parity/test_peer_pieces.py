@@ -100,3 +100,17 @@ def test_float16_file_statistics_equal_fadtk_online(tmp_path, need):
     np.testing.assert_allclose(stats.cov, cov, rtol=1e-10, atol=1e-12)
     exact = GaussianStats().update(np.concatenate([np.load(f).astype(np.float64) for f in files]))
     assert np.abs(exact.mean - mu).max() > 1e-5  # float16 per-file means: not the exact mean
+
+
+def test_fadtk_grad_switch_is_undone_by_the_runner(need):
+    need("fadtk")
+    import torch
+
+    import peer_env
+
+    with peer_env.keep_grad_mode():
+        import fadtk
+
+        fadtk.FrechetAudioDistance(fadtk.VGGishModel(), audio_load_worker=1, load_model=False)
+        assert not torch.is_grad_enabled()  # what fadtk does to the process
+    assert torch.is_grad_enabled()
