@@ -42,9 +42,22 @@ def embedding_stats(ctx: MetricContext, backbone: str, paths: Sequence[str], out
         if not pool_frames and frames != {1}:
             raise SabenchError(backbone, f"output {output!r} has {max(frames)} frames per clip",
                                "use the 'fad' metric (pools frames) or a clip-level output")
-        rows = np.concatenate(blocks)  # (rows, D) float64
-        stats.update(rows.astype(np.float16).astype(np.float64) if float16 else rows)  # one merge per batch
+        if float16:
+            for b in blocks:
+                merge_float16_file(stats, b)
+        else:
+            stats.update(np.concatenate(blocks))  # (rows, D) float64, one merge per batch
     return stats
+
+
+def merge_float16_file(stats: GaussianStats, rows: np.ndarray) -> None:
+    """One clip's rows (F, D) as fadtk/kadtk's online statistics take a stored float16 file: the
+    file's mean is `np.mean` of the float16 array (a float16 result), its scatter is exact (np.cov
+    in float64 x (F - 1)), and files are merged with the mean-shift term."""
+    r16 = np.asarray(rows).astype(np.float16)  # (F, D) as stored
+    x = r16.astype(np.float64)
+    xc = x - x.mean(axis=0)  # (F, D)
+    stats.merge_summary(len(x), np.mean(r16, axis=0), xc.T @ xc)  # float16 mean, (D, D) float64 scatter
 
 
 class FrechetMetric(Metric):

@@ -7,8 +7,13 @@ with a Gaussian (characteristic) kernel, kadtk's definition (kadtk 1.1.0, `kad.p
 x = reference rows (kadtk's "baseline"), y = generated rows ("eval"). The bandwidth h is, unless
 given, the median pairwise Euclidean distance of the *generated* rows, taken as torch.median
 does it (the lower of the two middle values for an even count). Squared distances are formed
-from norms (|a|^2 + |b|^2 - 2 a.b), as kadtk does. `precision="float32"` reproduces kadtk's
-default arithmetic; "float64" (sabench's default) is the exact value of the same formula.
+from norms (|a|^2 + |b|^2 - 2 a.b), as kadtk does. `precision="float64"` (sabench's default) is
+the exact value of the formula. `precision="float32"` is kadtk's default arithmetic, run as kadtk
+runs it (torch float32 matmul, pdist, median, diagonal removal, sums): the norm-based squared
+distances cancel badly in float32 (|a|^2 ~ 2e5 for 2048-d PANNs rows), so float32 results carry
+~1e-5..1e-4 relative noise that depends on the exact operation order; only the same operations
+give kadtk's float (tests/parity/test_peer_pieces.py). kadtk also sums rows in directory-listing
+order, which moves its float32 result by ~2e-6 relative (measured on the parity clips).
 Unlike FD, KAD needs no covariance, so it is defined for any N >= 2 per side and D.
 """
 
@@ -49,6 +54,8 @@ def kernel_audio_distance(ref: np.ndarray, gen: np.ndarray, bandwidth: float | N
     if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1] or min(len(x), len(y)) < 2:
         raise SabenchError("kernel_audio_distance", f"need two (>=2, D) row sets, got {x.shape} and {y.shape}",
                            "score at least two clips (frames) per side with one backbone output")
+    if precision == "float32":
+        return _kad_float32_torch(x, y, bandwidth)
     h = median_pairwise_distance(y, dt) if bandwidth is None else float(bandwidth)
     gamma = dt(1.0 / (2.0 * h ** 2 + KAD_GAMMA_EPS))
     m, n = len(x), len(y)
@@ -60,6 +67,28 @@ def kernel_audio_distance(ref: np.ndarray, gen: np.ndarray, bandwidth: float | N
     yy = (kyy.sum(dtype=dt) - np.trace(kyy, dtype=dt)) / dt(n * (n - 1))
     value = (xx + yy - 2 * kxy.mean(dtype=dt)) * dt(KAD_SCALE)
     return float(value), h
+
+
+def _kad_float32_torch(x: np.ndarray, y: np.ndarray, bandwidth: float | None) -> tuple[float, float]:
+    """kadtk's float32 KAD, operation for operation (kadtk 1.1.0 `calc_kernel_audio_distance`)."""
+    import torch
+
+    with torch.no_grad():
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)  # (M, D), (N, D) float32
+        h = torch.median(torch.pdist(ty)).item() if bandwidth is None else float(bandwidth)
+        gamma = 1 / (2 * h ** 2 + KAD_GAMMA_EPS)  # Python float, as kadtk
+
+        def mean_off_diagonal(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            tt = t @ t.T  # (K, K)
+            sq = torch.diagonal(tt)  # (K,)
+            k = torch.exp(-gamma * (sq.unsqueeze(1) + sq.unsqueeze(0) - 2 * tt))  # (K, K)
+            k = k - torch.diag(torch.diagonal(k))
+            return k.sum() / (len(t) * (len(t) - 1)), sq
+
+        kxx, sx = mean_off_diagonal(tx)
+        kyy, sy = mean_off_diagonal(ty)
+        kxy = torch.exp(-gamma * (sx.unsqueeze(1) + sy.unsqueeze(0) - 2 * (tx @ ty.T))).mean()  # (M, N) -> ()
+        return float((kxx + kyy - 2 * kxy) * int(KAD_SCALE)), h
 
 
 def embedding_rows(ctx: MetricContext, backbone: str, paths: Sequence[str], output: str,

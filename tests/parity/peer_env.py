@@ -230,6 +230,19 @@ def soundfile_torchaudio() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def keep_grad_mode() -> Iterator[None]:
+    """fadtk's FrechetAudioDistance() calls torch.autograd.set_grad_enabled(False) for the whole
+    process; the caller's grad mode is put back on exit."""
+    import torch
+
+    was = torch.is_grad_enabled()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(was)
+
+
+@contextlib.contextmanager
 def chdir(path: Path) -> Iterator[None]:
     old = os.getcwd()
     os.chdir(path)
