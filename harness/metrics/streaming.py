@@ -53,7 +53,7 @@ class GaussianStats:
         self._merge(x.shape[0], mb, xc.T @ xc)
         return self
 
-    def merge_summary(self, n: int, mean: np.ndarray, scatter: np.ndarray) -> "GaussianStats":
+    def merge_summary(self, n: int, mean: np.ndarray, scatter: np.ndarray) -> GaussianStats:
         """Fold in a block given as (row count, mean (D,), scatter about its own mean (D, D))."""
         if n:
             self._merge(int(n), np.asarray(mean, np.float64), np.asarray(scatter, np.float64))

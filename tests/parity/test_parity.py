@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import sabench
+from _parity_kit import sabench
 
 import peers_run
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import peers_run
 from harness import audio
 from harness.metrics.kad import kernel_audio_distance
+
+import peers_run
 
 pytestmark = pytest.mark.parity
 RNG = np.random.default_rng(17)
