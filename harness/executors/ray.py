@@ -11,11 +11,12 @@ Design (docs/ray.md has the launch recipes):
   (`pool.run_pool`: dynamic load balancing, bounded retry of lost workers). Workers return the
   audio; the driver writes it into the same content-addressed artifact store, so samples need
   no shared filesystem and each item is stored exactly once.
-- **Scoring**: a pre-pass fills the `EmbeddingCache` for every (backbone, clip) the plan's
-  metrics read: per backbone, actors (`workers.EmbedWorker`) embed batches of clips sent as file
-  bytes; the driver writes the cache. The ordinary local scoring then reads every embedding
-  from the cache and set metrics merge per-batch float64 sufficient statistics
-  (`GaussianStats`: count, mean, scatter) at the driver, batch by batch, never all embeddings.
+- **Scoring**: per backbone, actors (`workers.EmbedWorker`) embed batches of clips sent as file
+  bytes (`ray_embed.RemoteEmbedder`, installed as the `RunContext`'s prefetcher: every batch a
+  metric will read is submitted up front, with the exact batch composition of a local run);
+  the driver writes the embedding cache. Metrics run at the driver on those batches as they
+  arrive: set metrics merge per-batch float64 sufficient statistics (`GaussianStats`: count,
+  mean, scatter), never concatenating all embeddings; item metrics are gathered per item.
 - **One writer**: only the driver writes the artifact store, the cache and the results SQLite.
 - Weights and suite data must be readable at the same paths on every node (`SABENCH_WEIGHTS`
   and the data folder are passed to workers); generated clips travel through Ray.
@@ -25,15 +26,17 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any, Sequence
 
 from harness.errors import SabenchError
-from harness.executors.pool import LOST, Task, run_pool
-from harness.executors.workers import EmbedWorker, GenerationWorker, raise_payload
+from harness.executors.pool import LOST, ActorPool, Task
+from harness.executors.workers import GenerationWorker, raise_payload
 
 INSTALL_FIX = "pip install 'sabench[ray]' (pinned: pip install -r requirements/ray.txt)"
+START_TIMEOUT_S = 300.0
+"""How long a replica may take to start (placement + loading weights) before a one-line error."""
 WORKER_ENV = ("SABENCH_WEIGHTS", "SABENCH_ALLOW_CODE", "SABENCH_SHARED", "HF_HUB_OFFLINE")
 """Environment variables handed to every worker (same weights, trust and offline settings)."""
 
@@ -97,6 +100,7 @@ class RayExecutor:
         gpus: GPUs per generation replica (default `system_gpus(system)`); `score_gpus`: per
             embedding replica (default 1 when the scoring device is CUDA, else 0).
         cpus: CPUs per replica. max_attempts: tries per batch before its items are failures.
+        threads: torch threads per replica (default: the driver's, for bit-identical numbers).
         on_dispatch: (stage, slot, task, pid) after each batch is submitted (fault tests).
     """
 
@@ -105,18 +109,28 @@ class RayExecutor:
 
     def __init__(self, address: str | None = None, workers: int | None = None, gpus: float | None = None,
                  score_gpus: float | None = None, cpus: float = 1.0, max_attempts: int = 3,
-                 on_dispatch: Any = None):
+                 threads: int | None = None, on_dispatch: Any = None):
         if workers is not None and workers < 1:
             raise SabenchError(f"--ray-workers {workers}", "must be at least 1", "pass a positive number")
         self.ray = import_ray()
         self.owned = connect(self.ray, address)
         self.workers, self.gpus, self.score_gpus, self.cpus = workers, gpus, score_gpus, cpus
         self.max_attempts, self.on_dispatch = max_attempts, on_dispatch
+        self._threads = threads
+        self.pools: dict[Any, ActorPool] = {}
+        """The live embedding pool by backbone identity (one at a time: replicas hold resources);
+        kept across runs, so consecutive metrics and runs on one backbone load it once."""
         self.stats: dict[str, Counter] = {"generated": Counter(), "embedded": Counter()}
         """Items answered per worker pid, per stage (tests: each item exactly once)."""
 
-    # ------------------------------------------------------------------ resources
-    def _replicas(self, what: str, gpus: float, n_batches: int) -> int:
+    # ------------------------------------------------------------------ helpers
+    @property
+    def threads(self) -> int | None:
+        """Torch threads per replica: as given, else the driver's (what a local run uses)."""
+        return self._threads or driver_threads()
+
+    def replicas(self, what: str, gpus: float, n_batches: int) -> int:
+        """How many replicas to start: `workers`, else what the cluster fits; refuses GPUs it lacks."""
         res = self.ray.cluster_resources()
         if gpus > 0 and res.get("GPU", 0) < gpus:
             raise SabenchError(what, f"needs {gpus:g} GPU(s) per replica; the Ray cluster has {res.get('GPU', 0):g}",
@@ -124,9 +138,15 @@ class RayExecutor:
         fit = int(res.get("GPU", 0) // gpus) if gpus > 0 else int(res.get("CPU", 1) // max(self.cpus, 1e-9))
         return max(1, min(self.workers or max(fit, 1), n_batches))
 
-    def _hello(self, what: str, want: Any) -> Any:
+    def hello_check(self, what: str, want: Any) -> Any:
+        """(actor, slot) -> pid, after checking the replica's identity equals the driver's."""
         def check(actor: Any, slot: int) -> int:
-            value = self.ray.get(actor.hello.remote())
+            try:
+                value = self.ray.get(actor.hello.remote(), timeout=START_TIMEOUT_S)
+            except self.ray.exceptions.GetTimeoutError as exc:
+                raise SabenchError(f"{what} on Ray worker {slot}", f"did not start within {START_TIMEOUT_S:.0f} s "
+                                   f"(cluster resources: {self.ray.available_resources()})",
+                                   "free or add resources, or lower --ray-workers") from exc
             raise_payload(value)
             if value["info"] != want:
                 raise SabenchError(f"{what} on Ray worker {slot} (pid {value['pid']})",
@@ -135,7 +155,7 @@ class RayExecutor:
             return int(value["pid"])
         return check
 
-    def _dispatch(self, stage: str) -> Any:
+    def dispatch_hook(self, stage: str) -> Any:
         if self.on_dispatch is None:
             return None
         return lambda slot, task, pid: self.on_dispatch(stage, slot, task, pid)
@@ -150,85 +170,63 @@ class RayExecutor:
         tasks = [Task(i, list(todo[s:s + size]), tuple(j.item_id for j in todo[s:s + size]))
                  for i, s in enumerate(range(0, len(todo), size))]
         gpus = system_gpus(system) if self.gpus is None else float(self.gpus)
-        n = self._replicas(f"system {system.name}", gpus, len(tasks))
+        n = self.replicas(f"system {system.name}", gpus, len(tasks))
         actor = self.ray.remote(GenerationWorker).options(num_cpus=self.cpus, num_gpus=gpus, max_restarts=0)
         by_id = {j.item_id: j for j in todo}
-        pool = run_pool(self.ray, lambda slot: actor.remote(system, spec.task), n, tasks,
-                        lambda a, batch: a.run.remote(batch), max_attempts=self.max_attempts,
-                        label=f"{spec.task} {system.name}", hello=self._hello(f"system {system.name}", system.info),
-                        on_dispatch=self._dispatch("generate"))
+        pool = ActorPool(self.ray, lambda slot: actor.remote(system, spec.task, self.threads), n,
+                         lambda a, batch: a.run.remote(batch), hello=self.hello_check(f"system {system.name}",
+                                                                                     system.info),
+                         max_attempts=self.max_attempts, label=f"{spec.task} {system.name}",
+                         on_dispatch=self.dispatch_hook("generate"))
         samples = {}
-        for task, value in progress(pool, total=len(todo), desc=f"{spec.task} {system.name} [ray x{n}]",
-                                    show=show, size=lambda r: len(r[0].items)):
-            if value is LOST:
-                for item_id in task.items:
-                    failures.add(item_id, spec.task, f"{self.max_attempts} Ray workers were lost while producing "
-                                 "this item's batch", "check the cluster's nodes (memory, preemption) and rerun: "
-                                 "finished samples are kept")
-                continue
-            raise_payload(value)
-            self.stats["generated"][value["pid"]] += len(value["samples"]) + len(value["failures"])
-            for item_id, audio, seconds in value["samples"]:
-                samples[item_id] = store.put_audio(by_id[item_id].key, audio, seconds=seconds)
-            for item_id, stage, message, fix in value["failures"]:
-                failures.add(item_id, stage, message, fix)
+        try:
+            for task, value in progress(pool.run(tasks), total=len(todo), desc=f"{spec.task} {system.name} "
+                                        f"[ray x{n}]", show=show, size=lambda r: len(r[0].items)):
+                if value is LOST:
+                    for item_id in task.items:
+                        failures.add(item_id, spec.task, f"{self.max_attempts} Ray workers were lost while "
+                                     "producing this item's batch", "check the cluster's nodes (memory, "
+                                     "preemption) and rerun: finished samples are kept")
+                    continue
+                raise_payload(value)
+                self.stats["generated"][value["pid"]] += len(value["samples"]) + len(value["failures"])
+                for item_id, audio, seconds in value["samples"]:
+                    samples[item_id] = store.put_audio(by_id[item_id].key, audio, seconds=seconds)
+                for item_id, stage, message, fix in value["failures"]:
+                    failures.add(item_id, stage, message, fix)
+        finally:
+            pool.close()
         return samples
 
     # ------------------------------------------------------------------ scoring
     def prepare_scoring(self, plan: Any, metrics: Sequence[Any], items: Sequence[Any], context: Any, *,
                         show: bool = True) -> None:
-        """Fill the embedding cache for every (backbone, clip) the metrics will read."""
-        for name, paths in clips_to_embed(metrics, items).items():
-            self._embed_backbone(plan, context, name, paths, show)
+        """Route the context's embedding through Ray workers (`ray_embed.RemoteEmbedder`)."""
+        from harness.executors.ray_embed import RemoteEmbedder
 
-    def _embed_backbone(self, plan: Any, context: Any, name: str, paths: list[str], show: bool) -> None:
-        from harness.metrics.presets import backbone_args
-        from harness.progress import progress
-
-        bb = context.backbone(name)
-        info = bb.info
-        keys = {p: context.cache.key(context.file_sha256(p), info) for p in paths}
-        todo = [p for p in paths if not context.cache.path_for(keys[p]).exists()]
-        if not todo:
+        if not hasattr(context, "prefetch"):
+            print(f"sabench: ray: {type(context).__name__} cannot embed remotely; scoring embeds on the driver",
+                  file=sys.stderr)
             return
-        step = max(1, int(bb.batch_size))
-        tasks = [Task(i, todo[s:s + step], tuple(todo[s:s + step])) for i, s in enumerate(range(0, len(todo), step))]
-        gpus = float(self.score_gpus if self.score_gpus is not None else str(info.device).startswith("cuda"))
-        n = self._replicas(f"backbone {name}", gpus, len(tasks))
-        actor = self.ray.remote(EmbedWorker).options(num_cpus=self.cpus, num_gpus=gpus, max_restarts=0)
-        args, device = backbone_args(plan.preset), getattr(context, "device", None)
-        pool = run_pool(self.ray, lambda slot: actor.remote(context.profile, name, args, device), n, tasks,
-                        lambda a, batch: a.embed.remote([(Path(p).suffix, Path(p).read_bytes()) for p in batch]),
-                        max_attempts=self.max_attempts, label=f"embed {name}",
-                        hello=self._hello(f"backbone {name}", info), on_dispatch=self._dispatch("embed"))
-        for task, value in progress(pool, total=len(todo), desc=f"embed {name} [ray x{n}]", show=show,
-                                    size=lambda r: len(r[0].items)):
-            if value is LOST:
-                continue  # left uncached: the driver's scoring embeds these clips itself
-            raise_payload(value)
-            self.stats["embedded"][value["pid"]] += len(value["rows"])
-            for path, row in zip(task.payload, value["rows"]):
-                if row is not None:
-                    context.cache.put(keys[path], row)
+        context.prefetch = RemoteEmbedder(self, plan)
 
     def close(self) -> None:
-        """Disconnect (stopping the local Ray this executor started)."""
+        """Stop the embedding replicas; disconnect (stopping the local Ray this executor started)."""
+        for pool in self.pools.values():
+            pool.close()
+        self.pools = {}
         if self.owned and self.ray.is_initialized():
             self.ray.shutdown()
         self.owned = False
 
 
-def clips_to_embed(metrics: Sequence[Any], items: Sequence[Any]) -> dict[str, list[str]]:
-    """{backbone: distinct clip paths, sorted} over every metric with a backbone: the paths of
-    its roles on the items that have all of them (what `score_items` hands the metric)."""
-    need: dict[str, set[str]] = {}
-    for metric in metrics:
-        name = metric.info.backbone
-        if not name:
-            continue
-        usable = [it for it in items if all(it.path(r) for r in metric.roles)]
-        need.setdefault(name, set()).update(str(it.path(r)) for it in usable for r in metric.roles)
-    return {k: sorted(v) for k, v in sorted(need.items())}
+def driver_threads() -> int | None:
+    """This process's torch intra-op thread count (None without torch: Ray's default)."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    return int(torch.get_num_threads())
 
 
-__all__ = ["RayExecutor", "clips_to_embed", "import_ray", "connect", "check_reachable", "system_gpus"]
+__all__ = ["RayExecutor", "import_ray", "connect", "check_reachable", "system_gpus"]

@@ -54,8 +54,8 @@ def raise_payload(value: dict[str, Any]) -> None:
 class GenerationWorker:
     """One replica of `system` for `task` ("generate" | "edit" | "reconstruct")."""
 
-    def __init__(self, system: Any, task: str):
-        self.system, self.task = system, task
+    def __init__(self, system: Any, task: str, threads: int | None = None):
+        self.system, self.task, self.threads = system, task, threads
         self.loaded = False
 
     def hello(self) -> dict[str, Any]:
@@ -71,6 +71,7 @@ class GenerationWorker:
 
         try:
             if not self.loaded:
+                set_threads(self.threads)
                 self.system.load()  # weights once per replica
                 self.loaded = True
             rec = Recorder()
@@ -84,12 +85,15 @@ class GenerationWorker:
 class EmbedWorker:
     """One replica of backbone `name`, built exactly as the driver's `RunContext` builds it."""
 
-    def __init__(self, profile: str, name: str, backbone_args: dict[str, dict[str, Any]], device: str | None):
+    def __init__(self, profile: str, name: str, backbone_args: dict[str, dict[str, Any]], device: str | None,
+                 threads: int | None = None):
         self.profile, self.name, self.args, self.device = profile, name, backbone_args, device
+        self.threads = threads
         self.bb: Any = None
 
     def _backbone(self) -> Any:
         if self.bb is None:
+            set_threads(self.threads)
             from harness.context import RunContext
 
             scratch = Path(tempfile.mkdtemp(prefix="sabench-embed-"))  # never written: the driver caches
@@ -126,6 +130,15 @@ class EmbedWorker:
                     except Exception:  # noqa: BLE001 -- left to the driver's scoring to name
                         rows.append(None)
         return {"rows": rows, "pid": os.getpid()}
+
+
+def set_threads(threads: int | None) -> None:
+    """Use the driver's torch intra-op thread count (float sums are blocked by thread), so a
+    worker's numbers are the driver's bit for bit on the same hardware. None: Ray's default."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
 
 
 def _embed(bb: Any, paths: list[str]) -> list[dict[str, Any]]:
