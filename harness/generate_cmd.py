@@ -25,6 +25,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     import shutil
 
     from harness.artifacts import ArtifactStore
+    from harness.executors.options import executor_for
     from harness.paths import data_root
     from harness.progress import note
     from harness.runner import Failures, load_prompts, produce_samples
@@ -44,7 +45,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
         try:
             prompts = load_prompts(spec, data_root(args.data), args.limit)
             samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
-                                      shard=shard)
+                                      shard=shard, executor=executor_for(args))
         except UsageError:
             raise
         except SabenchError as exc:

@@ -30,7 +30,7 @@ import sys
 from collections import Counter
 from typing import Any, Sequence
 
-from harness.errors import SabenchError
+from harness.errors import SabenchError, UsageError
 from harness.executors.pool import LOST, ActorPool, Task
 from harness.executors.workers import GenerationWorker, raise_payload
 
@@ -46,7 +46,7 @@ def import_ray() -> Any:
     try:
         import ray
     except ImportError as exc:
-        raise SabenchError("--executor ray", "Ray is not installed in this environment", INSTALL_FIX) from exc
+        raise UsageError("--executor ray", "Ray is not installed in this environment", INSTALL_FIX) from exc
     return ray
 
 
@@ -57,28 +57,31 @@ def check_reachable(address: str, timeout: float = 5.0) -> None:
     fix = "start the cluster (`ray start --head` on the head node) or correct the address; " \
           "omit --ray-address to start a local Ray"
     if not host or not port.isdigit():
-        raise SabenchError(f"--ray-address {address}", "expected HOST:PORT, ray://HOST:PORT or auto", fix)
+        raise UsageError(f"--ray-address {address}", "expected HOST:PORT, ray://HOST:PORT or auto", fix)
     try:
         socket.create_connection((host, int(port)), timeout=timeout).close()
     except OSError as exc:
-        raise SabenchError(f"--ray-address {address}", f"no Ray cluster reachable there ({exc.strerror or exc})",
+        raise UsageError(f"--ray-address {address}", f"no Ray cluster reachable there ({exc.strerror or exc})",
                            fix) from exc
 
 
 def connect(ray: Any, address: str | None) -> bool:
     """Join `address` (None: RAY_ADDRESS, a `ray start` cluster on this machine, or a new local
     one). Returns True when this call connected (and `close` should disconnect)."""
-    if ray.is_initialized():
-        return False
     if address and address not in ("auto", "local"):
         check_reachable(address)
+    if ray.is_initialized():
+        return False
     env = {k: os.environ[k] for k in WORKER_ENV if k in os.environ}
+    # a Ray started here shares the machine with the driver: its workers at normal priority
+    # (Ray's default niceness 15 starves them behind any other load)
+    os.environ.setdefault("RAY_worker_niceness", "0")
     try:
         ray.init(address=address or None, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
                  runtime_env={"env_vars": env} if env else None)
     except (ConnectionError, RuntimeError, ValueError, TimeoutError) as exc:
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SabenchError(f"--ray-address {address or '(local)'}", f"cannot connect to Ray: {text}",
+        raise UsageError(f"--ray-address {address or '(local)'}", f"cannot connect to Ray: {text}",
                            "start the cluster (`ray start --head`) or correct the address") from exc
     return True
 
@@ -111,7 +114,7 @@ class RayExecutor:
                  score_gpus: float | None = None, cpus: float = 1.0, max_attempts: int = 3,
                  threads: int | None = None, on_dispatch: Any = None):
         if workers is not None and workers < 1:
-            raise SabenchError(f"--ray-workers {workers}", "must be at least 1", "pass a positive number")
+            raise UsageError(f"--ray-workers {workers}", "must be at least 1", "pass a positive number")
         self.ray = import_ray()
         self.owned = connect(self.ray, address)
         self.workers, self.gpus, self.score_gpus, self.cpus = workers, gpus, score_gpus, cpus

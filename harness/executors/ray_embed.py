@@ -31,6 +31,7 @@ class RemoteEmbedder:
         from harness.metrics.presets import backbone_args
 
         self.executor, self.args = executor, backbone_args(plan.preset)
+        self.n_clips = int(plan.n_samples)
 
     def _pool(self, ctx: Any, bb: Any, n_batches: int) -> ActorPool:
         ex = self.executor
@@ -62,7 +63,8 @@ class RemoteEmbedder:
                 tasks.append(Task(start, miss, tuple(miss)))
         if not tasks:
             return lambda start, missing: ctx._embed_isolating(bb, missing)
-        stream = iter(self._pool(ctx, bb, len(tasks)).run(tasks))
+        wanted = max(len(tasks), -(-self.n_clips // step))  # replicas for the run's clips, not one call's
+        stream = iter(self._pool(ctx, bb, wanted).run(tasks))
         done: dict[int, tuple[Task, Any]] = {}
         planned = {t.index: t.payload for t in tasks}
 
