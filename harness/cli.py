@@ -189,6 +189,7 @@ def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None =
     from harness.runner import run_suite
 
     pairs, specs, systems = resolve(args, job, built)
+    executor = executor_for(args)  # local, or Ray (connected before any run; closed by main)
     out = Path(args.out)
     store = ResultsStore(out / "results.sqlite")
     results = []
@@ -201,7 +202,7 @@ def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None =
         try:
             run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
                             limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
-                            score_device=args.score_device, executor=executor_for(args))
+                            score_device=args.score_device, executor=executor)
         except UsageError:
             raise
         except SabenchError as exc:

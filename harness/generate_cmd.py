@@ -33,6 +33,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     job = _generate_job(args)
     shard = parse_shard(args.shard) if args.shard is not None else None
     pairs, specs, systems = resolve(args, job)
+    executor = executor_for(args)  # local, or Ray (connected before any work; closed by main)
     store = ArtifactStore(Path(args.out) / "artifacts")
     problems: list[str] = []
     ran = 0
@@ -45,7 +46,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
         try:
             prompts = load_prompts(spec, data_root(args.data), args.limit)
             samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
-                                      shard=shard, executor=executor_for(args))
+                                      shard=shard, executor=executor)
         except UsageError:
             raise
         except SabenchError as exc:

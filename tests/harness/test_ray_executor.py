@@ -52,7 +52,8 @@ def ray_cluster():
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
-    return _run(tmp_path_factory.mktemp("local"))[0]
+    run, out = _run(tmp_path_factory.mktemp("local"))
+    return run, ResultsStore(out / "results.sqlite").load_run(run.run_id)  # (in memory, read back)
 
 
 def _executor(**kw):
@@ -62,6 +63,7 @@ def _executor(**kw):
 
 
 def test_ray_gives_the_local_numbers_and_each_item_once(ray_cluster, local, tmp_path):
+    local, local_stored = local
     executor = _executor()
     try:
         run, out = _run(tmp_path, executor)
@@ -73,7 +75,9 @@ def test_ray_gives_the_local_numbers_and_each_item_once(ray_cluster, local, tmp_
     assert sum(generated.values()) == LIMIT and len(generated) == 2  # both workers pulled batches
     assert len(list((out / "artifacts").rglob("*.json"))) == LIMIT  # no duplicate in the store
     assert sum(executor.stats["embedded"].values()) > 0  # embeddings came from workers
-    assert ResultsStore(out / "results.sqlite").load_run(run.run_id).aggregates == local.aggregates
+    stored = ResultsStore(out / "results.sqlite").load_run(run.run_id)
+    assert (stored.items, stored.aggregates, stored.metrics) == \
+        (local_stored.items, local_stored.aggregates, local_stored.metrics)
 
 
 def _killer(stage, at=1):
@@ -91,7 +95,9 @@ def _killer(stage, at=1):
 
 @pytest.mark.parametrize("stage", ["generate", "embed"])
 def test_a_killed_worker_is_replaced_and_numbers_do_not_change(ray_cluster, local, tmp_path, capfd, stage):
-    hook, seen = _killer(stage, at=2 if stage == "generate" else 1)
+    local = local[0]
+    at = 2 if stage == "generate" else 1  # generation: the 2nd worker's first batch; scoring: the 1st batch
+    hook, seen = _killer(stage, at)
     executor = _executor(on_dispatch=hook)
     try:
         run, out = _run(tmp_path, executor)
@@ -100,12 +106,13 @@ def test_a_killed_worker_is_replaced_and_numbers_do_not_change(ray_cluster, loca
     err = capfd.readouterr().err
     assert seen, f"no {stage} batch was dispatched"
     assert f"sabench: ray: {'generate sine' if stage == 'generate' else 'embed '}" in err
-    assert f"(pid {seen[-1] if stage == 'embed' else seen[1]}) lost" in err and "retrying on a new worker" in err
+    assert f"(pid {seen[at - 1]}) lost (ActorDiedError)" in err and "retrying on a new worker (attempt 2/3)" in err
     assert _numbers(run) == _numbers(local)
     assert len(list((out / "artifacts").rglob("*.json"))) == LIMIT
 
 
 def test_cli_run_with_ray_prints_the_local_summary(ray_cluster, local, tmp_path, capsys, monkeypatch):
+    local = local[0]
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
     args = ["run", "--suite", SUITE, "--system", SYSTEM, "--limit", str(LIMIT), "--no-report", "--quiet"]
     assert main([*args, "--out", str(tmp_path / "a"), "--executor", "ray", "--ray-workers", "2"]) == 0
