@@ -103,7 +103,8 @@ class RayExecutor:
         gpus: GPUs per generation replica (default `system_gpus(system)`); `score_gpus`: per
             embedding replica (default 1 when the scoring device is CUDA, else 0).
         cpus: CPUs per replica. max_attempts: tries per batch before its items are failures.
-        threads: torch threads per replica (default: the driver's, for bit-identical numbers).
+        threads: torch threads per replica (default: the driver's on a one-machine cluster, for
+            bit-identical numbers; Ray's default elsewhere).
         on_dispatch: (stage, slot, task, pid) after each batch is submitted (fault tests).
     """
 
@@ -120,6 +121,7 @@ class RayExecutor:
         self.workers, self.gpus, self.score_gpus, self.cpus = workers, gpus, score_gpus, cpus
         self.max_attempts, self.on_dispatch = max_attempts, on_dispatch
         self._threads = threads
+        self._single_node: bool | None = None
         self.pools: dict[Any, ActorPool] = {}
         """The live embedding pool by backbone identity (one at a time: replicas hold resources);
         kept across runs, so consecutive metrics and runs on one backbone load it once."""
@@ -129,8 +131,17 @@ class RayExecutor:
     # ------------------------------------------------------------------ helpers
     @property
     def threads(self) -> int | None:
-        """Torch threads per replica: as given, else the driver's (what a local run uses)."""
-        return self._threads or driver_threads()
+        """Torch threads per replica: as given; else, on a one-machine cluster (this one), the
+        driver's count (what a local run uses: bit-identical numbers); else Ray's default (the
+        replica's CPUs), since other machines differ at float rounding level anyway."""
+        if self._threads:
+            return self._threads
+        if self._single_node is None:
+            from ray.util import get_node_ip_address
+
+            nodes = [n for n in self.ray.nodes() if n.get("Alive")]
+            self._single_node = len(nodes) == 1 and nodes[0].get("NodeManagerAddress") == get_node_ip_address()
+        return driver_threads() if self._single_node else None
 
     def replicas(self, what: str, gpus: float, n_batches: int) -> int:
         """How many replicas to start: `workers`, else what the cluster fits; refuses GPUs it lacks."""
