@@ -111,12 +111,19 @@ def test_a_killed_worker_is_replaced_and_numbers_do_not_change(ray_cluster, loca
     assert len(list((out / "artifacts").rglob("*.json"))) == LIMIT
 
 
-def test_cli_run_with_ray_prints_the_local_summary(ray_cluster, local, tmp_path, capsys, monkeypatch):
+def test_cli_run_with_ray_resumes_a_store_and_prints_the_local_summary(ray_cluster, local, tmp_path, capsys,
+                                                                       monkeypatch):
+    """A store partly filled by an earlier (killed, or local) process is resumed: Ray produces
+    only the missing items, and the summary is the local run's."""
     local = local[0]
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path / "cache"))
-    args = ["run", "--suite", SUITE, "--system", SYSTEM, "--limit", str(LIMIT), "--no-report", "--quiet"]
-    assert main([*args, "--out", str(tmp_path / "a"), "--executor", "ray", "--ray-workers", "2"]) == 0
-    ray_out = capsys.readouterr().out
+    out = str(tmp_path / "a")
+    assert main(["generate", "--suite", SUITE, "--system", SYSTEM, "--limit", "4", "--out", out, "--quiet"]) == 0
+    capsys.readouterr()
+    args = ["run", "--suite", SUITE, "--system", SYSTEM, "--limit", str(LIMIT), "--no-report"]
+    assert main([*args, "--out", out, "--executor", "ray", "--ray-workers", "2"]) == 0
+    ray_out, err = capsys.readouterr()
+    assert f"producing {LIMIT - 4} of {LIMIT} samples" in err
     assert ray_cluster.is_initialized()  # the test's cluster was joined, not shut down by the command
     assert f"(run {local.run_id})" in ray_out
     for agg in local.aggregates:
