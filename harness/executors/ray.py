@@ -124,7 +124,7 @@ class RayExecutor:
         self._single_node: bool | None = None
         self.pools: dict[Any, ActorPool] = {}
         """The live embedding pool by backbone identity (one at a time: replicas hold resources);
-        kept across runs, so consecutive metrics and runs on one backbone load it once."""
+        kept across consecutive metrics on one backbone (loaded once), closed before generating."""
         self.stats: dict[str, Counter] = {"generated": Counter(), "embedded": Counter()}
         """Items answered per worker pid, per stage (tests: each item exactly once)."""
 
@@ -180,6 +180,7 @@ class RayExecutor:
         """Produce `todo` on Ray replicas of `system`; the driver stores each sample on arrival."""
         from harness.progress import progress
 
+        self._close_pools()  # the previous run's embedding replicas hold the CPUs/GPUs this needs
         size = min(system.batch_size, spec.batch_size or system.batch_size)
         tasks = [Task(i, list(todo[s:s + size]), tuple(j.item_id for j in todo[s:s + size]))
                  for i, s in enumerate(range(0, len(todo), size))]
@@ -224,11 +225,14 @@ class RayExecutor:
             return
         context.prefetch = RemoteEmbedder(self, plan)
 
-    def close(self) -> None:
-        """Stop the embedding replicas; disconnect (stopping the local Ray this executor started)."""
+    def _close_pools(self) -> None:
         for pool in self.pools.values():
             pool.close()
         self.pools = {}
+
+    def close(self) -> None:
+        """Stop the embedding replicas; disconnect (stopping the local Ray this executor started)."""
+        self._close_pools()
         if self.owned and self.ray.is_initialized():
             self.ray.shutdown()
         self.owned = False
