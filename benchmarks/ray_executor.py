@@ -1,8 +1,9 @@
 """The Ray executor's cost, in one run:
 
 1. local vs Ray (2 workers) on the mini job's generation: every (suite, system) pair of the
-   `mini` job for the chosen suites, `--limit` prompts each, into fresh artifact stores; wall
-   time of each executor and their ratio (2 workers on this 2-core machine: < 2x at best);
+   `mini` job for the chosen suites, `--limit` prompts each in batches of 2, into fresh
+   artifact stores; wall time of each executor and their ratio (2 workers on this 2-core
+   machine: < 2x at best);
 2. Ray's overhead per task: round trips of a no-op actor call carrying one batch of audio
    (2 clips x 10 s @ 16 kHz float32, what a generation batch returns), measured on the same
    local cluster;
@@ -23,7 +24,9 @@ import heapq
 import json
 import sys
 import tempfile
+import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -37,6 +40,10 @@ ASSUMED_GPU_S = {"resonate": 1.0, "tangoflux": 2.5, "base-model": 1.5, "semantic
 EMBED_GPU_S = 0.02
 """ASSUMED seconds per clip per backbone on a GPU (batched); 4 backbones embed each clip."""
 BATCH = 8
+"""Items per batch in the paper estimate."""
+GEN_BATCH = 2
+"""Items per batch in the measured mini generation (both executors), so each pair has batches
+for both workers (numbers are not compared here, only wall time)."""
 
 
 def generation(limit: int, suites: list[str], workers: int) -> None:
@@ -56,6 +63,7 @@ def generation(limit: int, suites: list[str], workers: int) -> None:
         system = build_system(sys_spec)
         if spec.task not in system.capabilities:
             continue
+        spec = replace(spec, batch_size=GEN_BATCH)  # several batches per pair: work for 2 workers
         prompts = load_prompts(spec, None, limit)
         for name, ex in (("local", None), ("ray", executor)):
             with tempfile.TemporaryDirectory() as tmp:
@@ -132,6 +140,7 @@ def main() -> None:
     args = ap.parse_args()
     import ray
 
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as harness.executors.ray.connect does
     ray.init(num_cpus=args.workers, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     try:
         generation(args.limit, args.suites.split(","), args.workers)

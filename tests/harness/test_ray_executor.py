@@ -45,6 +45,7 @@ def _run(tmp, executor=None, name="run"):
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as connect() does for a Ray it starts
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", log_to_driver=False)
     yield ray
     ray.shutdown()
@@ -120,10 +121,14 @@ def test_cli_run_with_ray_resumes_a_store_and_prints_the_local_summary(ray_clust
     out = str(tmp_path / "a")
     assert main(["generate", "--suite", SUITE, "--system", SYSTEM, "--limit", "4", "--out", out, "--quiet"]) == 0
     capsys.readouterr()
-    args = ["run", "--suite", SUITE, "--system", SYSTEM, "--limit", str(LIMIT), "--no-report"]
+    # a second run after the first (reference-echo): the first run's embedding replicas must
+    # make room for its generation replicas on the 2-CPU cluster
+    args = ["run", "--suite", SUITE, "--system", SYSTEM, "--system", "reference-echo", "--limit", str(LIMIT),
+            "--no-report"]
     assert main([*args, "--out", out, "--executor", "ray", "--ray-workers", "2"]) == 0
     ray_out, err = capsys.readouterr()
-    assert f"producing {LIMIT - 4} of {LIMIT} samples" in err
+    assert f"producing {LIMIT - 4} of {LIMIT} samples" in err and f"producing {LIMIT} of {LIMIT} samples" in err
+    assert ray_out.count("(run ") == 2
     assert ray_cluster.is_initialized()  # the test's cluster was joined, not shut down by the command
     assert f"(run {local.run_id})" in ray_out
     for agg in local.aggregates:
