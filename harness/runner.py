@@ -32,7 +32,7 @@ from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
 from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
-from harness.progress import note, progress
+from harness.progress import note
 from harness.plan import PlannedSample, build_plan, plan_samples
 from harness.plan import load_prompts as _load_prompts
 from harness.referenced import reference_samples, serves_files
@@ -95,7 +95,7 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
                                   failures=failures, show=progress, executor=executor)
         items = check_inputs(eval_items(plan, samples), failures)
         results.put_samples(run_id, {it.item_id: (it.output, it.prompt.text) for it in items if it.output})
-        if executor is not None:  # e.g. Ray: the embedding cache filled by workers before scoring
+        if executor is not None:  # e.g. Ray: embedding routed through its workers (same batches)
             executor.prepare_scoring(plan, metrics, items, context, show=progress)
         outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
     except BaseException:
