@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import SabenchError, UsageError
+from harness.executors.options import close_executor, executor_for, executor_parser
 from harness.outcome import exit_status, print_summary
 from harness.system_spec import build_system as make_system
 
@@ -69,17 +70,17 @@ def _suite_opts() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common, suite_opts = _common(), _suite_opts()
+    common, suite_opts, ex = _common(), _suite_opts(), executor_parser()
     parser = argparse.ArgumentParser(prog="sabench", description="Benchmark text-to-audio generation and editing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", parents=[common, suite_opts],
+    run = sub.add_parser("run", parents=[common, suite_opts, ex],
                          help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
     run.add_argument("--suite", "-s", action="append", default=[], help="suite name or suite.yaml (repeatable)")
     run.add_argument("--system", "-m", action="append", default=[], help="name[:k=v,...] (repeatable)")
     run.add_argument("--job", "-j", help="a job: name in suites/jobs/ or a YAML path (suites x systems groups); "
                      "no --job/--suite/--system: the 'mini' job")
     run.add_argument("--no-report", action="store_true", help="print the summary only")
-    gen = sub.add_parser("generate", parents=[common, suite_opts],
+    gen = sub.add_parser("generate", parents=[common, suite_opts, ex],
                          help="generate samples only (artifact store / a folder)")
     gen.add_argument("--suite", "-s", action="append", default=[])
     gen.add_argument("--system", "-m", action="append", default=[])
@@ -87,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--shard", help="K/N: only every N-th item starting at the K-th (1 <= K <= N) of each "
                      "suite x system; N processes sharing --out produce everything, then `run` scores it")
     gen.add_argument("--to", help="also copy outputs here as <id>.wav with a manifest.csv (scoreable later)")
-    score = sub.add_parser("score", parents=[common, suite_opts],
+    score = sub.add_parser("score", parents=[common, suite_opts, ex],
                            help="score pre-generated audio (folder or manifest) on a suite")
     score.add_argument("--suite", "-s", action="append", default=[], required=True)
     score.add_argument("--path", required=True, help="folder of <id>.wav/.flac or a CSV/TSV/JSON/JSONL manifest")
@@ -196,6 +197,7 @@ def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None =
     from harness.runner import run_suite
 
     pairs, specs, systems = resolve(args, job, built)
+    executor = executor_for(args)  # local, or Ray (connected before any run; closed by main)
     out = Path(args.out)
     store = ResultsStore(out / "results.sqlite")
     results = []
@@ -208,7 +210,7 @@ def _evaluate(args: argparse.Namespace, job: Any, built: dict[str, Any] | None =
         try:
             run = run_suite(spec, system, out_dir=out, results=store, keep_going=args.keep_going,
                             limit=args.limit, progress=not args.quiet, data_root=_data_root(args),
-                            score_device=args.score_device)
+                            score_device=args.score_device, executor=executor)
         except UsageError:
             raise
         except SabenchError as exc:
@@ -393,6 +395,7 @@ def main(argv: list[str] | None = None) -> int:
         print("sabench: interrupted (completed samples and metrics are kept; rerun to resume)", file=sys.stderr)
         return 130
     finally:
+        close_executor(args)  # a Ray connection this command opened
         warnings.formatwarning = shown
         set_quiet(False)
 

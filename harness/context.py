@@ -51,6 +51,10 @@ class RunContext:
         """Report embedding progress (`harness.progress`; the runner's `progress` flag)."""
         self._backbones: dict[str, Any] = {}
         self._file_sha: dict[tuple[str, int, int], str] = {}
+        self.prefetch: Any = None
+        """An executor's remote embedder (`harness.executors.ray`): `prefetch(ctx, bb, paths, step)`
+        is told every batch's cache misses of one `embed_audio` call up front and returns
+        `take(start, missing_paths) -> outputs`; None embeds here, batch by batch."""
         self.stats = {"audio_hits": 0, "audio_misses": 0, "text_hits": 0, "text_misses": 0}
         """Cache counters (tests and `--verbose` summaries read them)."""
 
@@ -90,6 +94,7 @@ class RunContext:
         info = bb.info
         step = max(1, int(bb.batch_size))
         starts = range(0, len(paths), step)  # per-item progress: each start stands for its batch
+        take = self.prefetch(self, bb, paths, step) if self.prefetch is not None else None
         for start in progress(starts, total=len(paths), desc=f"embed {backbone}", show=self.show,
                               size=lambda s: min(step, len(paths) - s)):
             idx = list(range(start, min(start + step, len(paths))))
@@ -99,7 +104,8 @@ class RunContext:
             self.stats["audio_hits"] += len(idx) - len(todo)
             self.stats["audio_misses"] += len(todo)
             if todo:
-                fresh = self._embed_isolating(bb, [paths[idx[j]] for j in todo])
+                missing = [paths[idx[j]] for j in todo]
+                fresh = take(start, missing) if take is not None else self._embed_isolating(bb, missing)
                 for j, out in zip(todo, fresh, strict=True):
                     self.cache.put(keys[j], out)
                     rows[j] = out

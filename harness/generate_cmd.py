@@ -25,6 +25,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     import shutil
 
     from harness.artifacts import ArtifactStore
+    from harness.executors.options import executor_for
     from harness.paths import data_root
     from harness.progress import note
     from harness.runner import Failures, load_prompts, produce_samples
@@ -32,6 +33,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     job = _generate_job(args)
     shard = parse_shard(args.shard) if args.shard is not None else None
     pairs, specs, systems = resolve(args, job)
+    executor = executor_for(args)  # local, or Ray (connected before any work; closed by main)
     store = ArtifactStore(Path(args.out) / "artifacts")
     problems: list[str] = []
     ran = 0
@@ -44,7 +46,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
         try:
             prompts = load_prompts(spec, data_root(args.data), args.limit)
             samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
-                                      shard=shard)
+                                      shard=shard, executor=executor)
         except UsageError:
             raise
         except SabenchError as exc:

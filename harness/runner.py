@@ -35,7 +35,7 @@ from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
 from harness.plan import PlannedSample, build_plan, plan_samples
 from harness.plan import load_prompts as _load_prompts
-from harness.progress import note, progress
+from harness.progress import note
 from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
 from harness.referenced import reference_samples, serves_files
 from harness.results import ResultsStore
@@ -61,7 +61,8 @@ class Failures:
 def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None,
               results: ResultsStore | None = None, keep_going: bool = False, limit: int | None = None,
               progress: bool = True, data_root: str | Path | None = None, context: Any = None,
-              store_root: str | Path | None = None, score_device: str | None = None) -> RunResult:
+              store_root: str | Path | None = None, score_device: str | None = None,
+              executor: Any = None) -> RunResult:
     """Evaluate `system` on `spec`; see the module docstring.
 
     Args:
@@ -72,6 +73,8 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
         context: a `MetricContext` (default: a `RunContext` for the suite's profile).
         score_device: where the metric backbones run (None: the CPU); a non-CPU device is part
             of the run id (scores may differ at float rounding level).
+        executor: where generation and embedding run (`harness.executors`; default this
+            process). Never part of the plan: the run id and numbers do not depend on it.
     """
     from harness.artifacts import ArtifactStore
 
@@ -89,9 +92,11 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     results.begin_run(plan)
     try:
         samples = produce_samples(spec, system, plan.samples, ArtifactStore(out / "artifacts"),
-                                  failures=failures, show=progress)
+                                  failures=failures, show=progress, executor=executor)
         items = check_inputs(eval_items(plan, samples), failures)
         results.put_samples(run_id, {it.item_id: (it.output, it.prompt.text) for it in items if it.output})
+        if executor is not None:  # e.g. Ray: embedding routed through its workers (same batches)
+            executor.prepare_scoring(plan, metrics, items, context, show=progress)
         outputs, counts = score_items(run_id, metrics, items, context, results, failures, show=progress)
     except BaseException:
         results.put_failures(run_id, failures.items)  # nothing computed is lost
@@ -117,12 +122,13 @@ def load_prompts(spec: SuiteSpec, data_root: str | Path | None, limit: int | Non
 
 def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Sequence[PlannedSample],
                     store: Any, *, failures: Failures, show: bool = True,
-                    shard: tuple[int, int] | None = None) -> dict[str, AudioSample]:
+                    shard: tuple[int, int] | None = None, executor: Any = None) -> dict[str, AudioSample]:
     """Samples for every planned item: from the store when present, else produced batch by batch.
 
     `prompts` is either the plan's `PlannedSample`s or prompts (planned here, for `generate`).
     `shard=(k, n)` (1 <= k <= n): only items k-1, k-1+n, k-1+2n, ... of the item list (for
-    spreading one suite over n processes that share the artifact store)."""
+    spreading one suite over n processes that share the artifact store). `executor`
+    (`harness.executors`, default local) produces what the store lacks."""
     if spec.task not in getattr(system, "capabilities", frozenset({"generate"})):
         raise CapabilityError(system.name, f"cannot {spec.task} audio (capabilities: "
                               f"{', '.join(sorted(system.capabilities))}), which suite {spec.name} needs",
@@ -151,13 +157,10 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Se
     if serves_files(system):  # existing files (a folder of clips): referenced, not copied
         samples.update(reference_samples(system, spec.task, todo, store, failures, show=show))
         return samples
-    system.load()
-    size = min(system.batch_size, spec.batch_size or system.batch_size)
-    batches = [todo[i:i + size] for i in range(0, len(todo), size)]
+    from harness.executors import LocalExecutor
+
     note(f"{spec.name} / {system.name}: producing {len(todo)} of {len(planned)} samples", show=show)
-    for batch in progress(batches, total=len(todo), desc=f"{spec.task} {system.name}", show=show, size=len):
-        for job, audio, seconds in run_batch(system, spec.task, batch, failures):
-            samples[job.item_id] = store.put_audio(job.key, audio, seconds=seconds)
+    samples.update((executor or LocalExecutor()).generate(spec, system, todo, store, failures=failures, show=show))
     return samples
 
 

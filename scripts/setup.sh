@@ -34,6 +34,8 @@ if [ "$have_env" = 0 ]; then
   $pip install -q torch==2.9.1 'torchaudio==2.9.*'
   $pip install -q -r requirements/base.txt -c requirements/constraints.txt
   $pip install -q -r requirements/test.txt -c requirements/constraints.txt
+  # the optional Ray executor (extra [ray]); CI tests it (~10 s to install from cached wheels)
+  $pip install -q -r requirements/ray.txt -c requirements/constraints.txt
   # Declared-vs-actual conflicts are resolved here, explicitly (see requirements/README.md).
   if [ -s requirements/overrides.txt ]; then
     $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt
