@@ -43,10 +43,10 @@ Resamplers (`RESAMPLERS`); output length is ceil(T * sr_out / sr_in) for all of 
 - "resampy_kaiser_best": `resampy.resample(x, sr_in, sr_out)` itself (filter "kaiser_best",
   a tabulated Kaiser-windowed sinc, linearly interpolated): what frechet_audio_distance and
   torchvggish's `waveform_to_examples` use. Output length floor(T * sr_out / sr_in) (resampy's).
-  Needs the `resampy` package (requirements/base.txt). The torchaudio "sinc_kaiser_best" has
+  Needs the `resampy` package (requirements/base.txt). Our "sinc_kaiser_best" has
   the same filter design but evaluates it exactly, so the two differ at ~1e-4 of full scale.
-Both torchaudio recipes are bit-identical to `torchaudio.functional.resample` with the same
-parameters on float32 input (tested).
+Both sinc recipes (`harness.dsp.SincResampler`, no torchaudio needed) are bit-identical to
+`torchaudio.functional.resample` with the same parameters on float32 input (tested).
 """
 
 from __future__ import annotations
@@ -73,11 +73,11 @@ MIN_RATE, MAX_RATE = 1000, 768_000
 WRITE_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 RESAMPLERS: dict[str, dict] = {
-    "sinc_kaiser_best": {"backend": "torchaudio", "lowpass_filter_width": 64,
-                         "rolloff": 0.9475937167399596, "resampling_method": "sinc_interp_kaiser",
+    "sinc_kaiser_best": {"backend": "sinc", "lowpass_filter_width": 64,
+                         "rolloff": 0.9475937167399596, "window": "kaiser",
                          "beta": 14.769656459379492},
-    "sinc_hann_default": {"backend": "torchaudio", "lowpass_filter_width": 6, "rolloff": 0.99,
-                          "resampling_method": "sinc_interp_hann", "beta": None},
+    "sinc_hann_default": {"backend": "sinc", "lowpass_filter_width": 6, "rolloff": 0.99,
+                          "window": "hann", "beta": None},
     "polyphase": {"backend": "scipy", "window": ("kaiser", 5.0)},
     "resampy_kaiser_best": {"backend": "resampy", "filter": "kaiser_best"},
 }
@@ -247,19 +247,16 @@ def write(path: str | Path, audio: Audio, subtype: str = "FLOAT") -> None:
 
 @lru_cache(maxsize=64)
 def _torch_resampler(name: str, sr_in: int, sr_out: int):
-    """A torchaudio Resample module (its sinc kernel computed once per rate pair).
+    """A `harness.dsp.SincResampler` (its sinc kernel computed once per rate pair).
 
-    The kernel is built in float32, exactly as `torchaudio.functional.resample` builds it for
-    float32 input, so results equal the functional call bit for bit (toolkit parity).
+    The kernel is built in float32 with `torchaudio.functional.resample`'s arithmetic, so
+    results equal torchaudio's bit for bit (toolkit parity) without needing torchaudio.
     """
-    import torch
-    import torchaudio
+    from harness.dsp import SincResampler
 
     prm = RESAMPLERS[name]
-    return torchaudio.transforms.Resample(
-        sr_in, sr_out, resampling_method=prm["resampling_method"],
-        lowpass_filter_width=prm["lowpass_filter_width"], rolloff=prm["rolloff"],
-        beta=prm["beta"], dtype=torch.float32)
+    return SincResampler(sr_in, sr_out, width=prm["lowpass_filter_width"], rolloff=prm["rolloff"],
+                         window=prm["window"], beta=prm["beta"])
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int,
