@@ -68,7 +68,10 @@ class AudioboxAesthetics(Backbone):
         if absent or any(a not in ckpt["target_transform"] for a in AXES):
             raise WeightsError(str(path), f"aesthetics: model_cfg/target_transform incomplete ({absent})",
                                "use the published checkpoint.pt")
-        from audiobox_aesthetics.model.aes import AesMultiOutput
+        from harness.extras import require
+
+        AesMultiOutput = require("audiobox_aesthetics.model.aes", extra="aesthetics",
+                                 item="backbone aesthetics").AesMultiOutput
 
         model = AesMultiOutput(**{k: cfg[k] for k in CFG_KEYS}, target_transform=ckpt["target_transform"])
         state = {re.sub(r"^model\.", "", k): v for k, v in ckpt["state_dict"].items()}
@@ -79,7 +82,11 @@ class AudioboxAesthetics(Backbone):
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         import torch
-        from audiobox_aesthetics.infer import make_inference_batch
+
+        from harness.extras import require
+
+        make_inference_batch = require("audiobox_aesthetics.infer", extra="aesthetics",
+                                       item="backbone aesthetics").make_inference_batch
 
         self.load()
         clips = check_batch(batch, self.name)
