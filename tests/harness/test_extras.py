@@ -20,6 +20,9 @@ HEAVY = set(DISTRIBUTIONS) - {"tokenizers"}
 """Import names that only an extra installs."""
 MAINTAINER_SCRIPTS = {"systems/tangoflux/keys/derive.py", "systems/semanticvocoder/keys/derive.py"}
 """Offline key-derivation scripts run by maintainers beside the original repositories."""
+OWN_GUARD = {"harness/executors/ray.py"}
+"""Modules that wrap their backend import in their own one-line error naming the extra
+(`harness.executors.ray.import_ray`: `pip install 'sabench[ray]'`)."""
 
 
 def _pyproject() -> dict:
@@ -142,7 +145,7 @@ def test_no_heavy_import_outside_require():
     the listen server's module-level starlette imports follow its own `require` line."""
     bad = []
     for rel, tree in _sources():
-        if rel in MAINTAINER_SCRIPTS:
+        if rel in MAINTAINER_SCRIPTS or rel in OWN_GUARD:
             continue
         for node in ast.walk(tree):
             names = ([a.name for a in node.names] if isinstance(node, ast.Import)
