@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 HEADER = "ERROR: pip's dependency resolver does not currently take into account"
 INTENDED = [

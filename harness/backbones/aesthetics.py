@@ -68,9 +68,9 @@ class AudioboxAesthetics(Backbone):
         if absent or any(a not in ckpt["target_transform"] for a in AXES):
             raise WeightsError(str(path), f"aesthetics: model_cfg/target_transform incomplete ({absent})",
                                "use the published checkpoint.pt")
-        from harness.extras import require
+        from harness.extras import require as require_extra
 
-        AesMultiOutput = require("audiobox_aesthetics.model.aes", extra="aesthetics",
+        AesMultiOutput = require_extra("audiobox_aesthetics.model.aes", extra="aesthetics",
                                  item="backbone aesthetics").AesMultiOutput
 
         model = AesMultiOutput(**{k: cfg[k] for k in CFG_KEYS}, target_transform=ckpt["target_transform"])
@@ -83,9 +83,9 @@ class AudioboxAesthetics(Backbone):
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         import torch
 
-        from harness.extras import require
+        from harness.extras import require as require_extra
 
-        make_inference_batch = require("audiobox_aesthetics.infer", extra="aesthetics",
+        make_inference_batch = require_extra("audiobox_aesthetics.infer", extra="aesthetics",
                                        item="backbone aesthetics").make_inference_batch
 
         self.load()

@@ -181,10 +181,10 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
     """`CLAP_Module` with its Roberta text tower built from the local config (no hub)."""
     import types
 
-    from harness.extras import ensure_installed, require
+    from harness.extras import ensure_installed, require as require_extra
 
     ensure_installed("laion_clap", extra="clap", item="backbone laion_clap")
-    transformers = require("transformers", extra="clap", item="backbone laion_clap")
+    transformers = require_extra("transformers", extra="clap", item="backbone laion_clap")
     RobertaConfig, RobertaModel, RobertaTokenizer = (transformers.RobertaConfig, transformers.RobertaModel,
                                                      transformers.RobertaTokenizer)
     from harness.backbones.offline import import_laion_clap, patched_attr, redirect_from_pretrained
@@ -201,9 +201,9 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
 
 
 def _roberta_from_config(name: str, config):
-    from harness.extras import require
+    from harness.extras import require as require_extra
 
-    RobertaModel = require("transformers", extra="clap", item="backbone laion_clap").RobertaModel
+    RobertaModel = require_extra("transformers", extra="clap", item="backbone laion_clap").RobertaModel
 
     if name != "roberta-base":
         raise WeightsError(name, "laion_clap asked for an unexpected text model", "only roberta-base is supported")

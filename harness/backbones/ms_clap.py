@@ -124,9 +124,9 @@ class MsClap(Backbone):
 
 
 def load_tokenizer(folder: Path):
-    from harness.extras import require
+    from harness.extras import require as require_extra
 
-    GPT2Tokenizer = require("transformers", extra="msclap", item="backbone ms_clap").GPT2Tokenizer
+    GPT2Tokenizer = require_extra("transformers", extra="msclap", item="backbone ms_clap").GPT2Tokenizer
 
     tok = GPT2Tokenizer.from_pretrained(str(folder), local_files_only=True)
     tok.add_special_tokens({"pad_token": "!"})
@@ -138,12 +138,12 @@ def build_model(gpt2_dir: Path):
     import types
 
     from harness.backbones.offline import ensure_offline_env, patched_attr
-    from harness.extras import require
+    from harness.extras import require as require_extra
 
-    tf = require("transformers", extra="msclap", item="backbone ms_clap")
+    tf = require_extra("transformers", extra="msclap", item="backbone ms_clap")
     GPT2Config, GPT2Model = tf.GPT2Config, tf.GPT2Model
     ensure_offline_env()
-    clap_mod = require("msclap.models.clap", extra="msclap", item="backbone ms_clap")
+    clap_mod = require_extra("msclap.models.clap", extra="msclap", item="backbone ms_clap")
 
     config = GPT2Config.from_json_file(str(gpt2_dir / "config.json"))
 
