@@ -181,7 +181,8 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
     """`CLAP_Module` with its Roberta text tower built from the local config (no hub)."""
     import types
 
-    from harness.extras import ensure_installed, require as require_extra
+    from harness.extras import ensure_installed
+    from harness.extras import require as require_extra
 
     ensure_installed("laion_clap", extra="clap", item="backbone laion_clap")
     transformers = require_extra("transformers", extra="clap", item="backbone laion_clap")

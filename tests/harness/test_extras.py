@@ -100,8 +100,8 @@ def test_listen_server_without_starlette_names_the_listen_extra(monkeypatch):
 def _require_calls():
     for rel, tree in _sources():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in ("require", "require_extra", "ensure_installed") and rel != "harness/extras.py"):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and rel != "harness/extras.py"
+                    and node.func.id in ("require", "require_extra", "ensure_installed")):
                 module = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
                 extra = next((k.value.value for k in node.keywords if k.arg == "extra"
                               and isinstance(k.value, ast.Constant)), None)
