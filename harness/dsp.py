@@ -48,6 +48,8 @@ class SincResampler(torch.nn.Module):
     below the lower Nyquist frequency.
     """
 
+    kernel: torch.Tensor  # buffer (up, 1, 2 * pad + down): one filter per output phase
+
     def __init__(self, sr_in: int, sr_out: int, *, width: int = 6, rolloff: float = 0.99,
                  window: str = "hann", beta: float | None = None):
         super().__init__()
