@@ -55,7 +55,8 @@ def test_missing_package_is_one_line_naming_the_extra(monkeypatch):
     line = err.value.one_line()
     assert line == ("system tangoflux: needs the diffusers package, which is not installed "
                     "(fix: pip install 'sabench[tangoflux]')")
-    monkeypatch.setitem(sys.modules, "dac", None)
+    for name in ("dac", "dac.model", "dac.model.dac"):  # blocked even if imported before
+        monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(MissingExtraError, match=r"descript-audio-codec package.*sabench\[dac\]"):
         require("dac.model.dac", extra="dac")
 
