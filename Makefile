@@ -1,7 +1,7 @@
 # The two front-door commands: `make run` (the main job) and `make test`.
 PY := .venv/bin/python
 
-.PHONY: setup run test test-fast clean listen-demo
+.PHONY: setup run test test-fast lint clean listen-demo
 setup:
 	bash scripts/setup.sh
 
@@ -13,6 +13,11 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
+
+# Linter and type checker, configured in pyproject.toml ([tool.ruff], [tool.mypy]); run by .ci/run.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/mypy
 
 # A listening test on the main job's runs, answered by simulated raters over loopback HTTP;
 # then the report with the MOS column filled. For real raters: sabench listen --job mini --serve

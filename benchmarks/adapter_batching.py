@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     gens = lambda: [torch.Generator().manual_seed(i) for i in range(args.batch)]  # noqa: E731
     render = lambda ts, gs: tta.render(ts, 10.0, gs, args.steps, 3.5, -1.0, args.vocoder_steps)  # noqa: E731
     render(texts[:1], gens()[:1])                                                    # warm-up
-    t_one, ones = timed(lambda: [render([t], [g]) for t, g in zip(texts, gens())], args.device)
+    t_one, ones = timed(lambda: [render([t], [g]) for t, g in zip(texts, gens(), strict=True)], args.device)
     t_all, together = timed(lambda: render(texts, gens()), args.device)
     err = max(float((together[i] - ones[i][0]).abs().max() / ones[i].abs().max()) for i in range(args.batch))
     print(f"SemanticVocoder text-to-audio, width {args.width}, {args.steps} steps + {args.vocoder_steps} vocoder "

@@ -88,7 +88,7 @@ def main() -> None:
         t0 = time.perf_counter()
         fast = audio.load_many(paths, recipe, workers=args.workers)
         t_fast = time.perf_counter() - t0
-    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(ref, fast))
+    diff = max(float(np.max(np.abs(a - b))) for a, b in zip(ref, fast, strict=True))
     print(f"clips={args.clips} seconds={args.seconds} workers={args.workers} "
           f"torch_threads={args.threads} recipe={recipe.id()} ({recipe.resampler}, 16 kHz)")
     print(f"naive per-file loop : {args.clips / t_naive:8.2f} clips/s ({t_naive:.2f} s)")

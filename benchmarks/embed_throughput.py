@@ -79,7 +79,7 @@ def per_file_vs_batched(bb, paths: list[str]) -> tuple[float, float]:
 def score_all(ctx, paths: list[str]) -> tuple[float, int]:
     t0 = time.perf_counter()
     rows = 0
-    for idx, out in ctx.embed_audio("panns16k", paths):
+    for _idx, out in ctx.embed_audio("panns16k", paths):
         rows += out["embedding"].shape[0]
     return time.perf_counter() - t0, rows
 

@@ -41,7 +41,8 @@ COMMANDS = ("run", "generate", "score", "report", "list", "doctor", "gate", "min
 def _common() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("common options")
-    g.add_argument("--out", default="sabench-out", help="run folder: artifacts + results.sqlite (default ./sabench-out)")
+    g.add_argument("--out", default="sabench-out",
+                   help="run folder: artifacts + results.sqlite (default ./sabench-out)")
     g.add_argument("--weights", help="weights directory (else $SABENCH_WEIGHTS)")
     g.add_argument("--data", help="data root the suite loaders read (else ../shared/data when present)")
     g.add_argument("--keep-going", action="store_true", help="record failing items and finish the others")
@@ -71,20 +72,23 @@ def build_parser() -> argparse.ArgumentParser:
     common, suite_opts = _common(), _suite_opts()
     parser = argparse.ArgumentParser(prog="sabench", description="Benchmark text-to-audio generation and editing.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", parents=[common, suite_opts], help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
+    run = sub.add_parser("run", parents=[common, suite_opts],
+                         help="evaluate suite(s) x system(s); no arguments: the mini leaderboard")
     run.add_argument("--suite", "-s", action="append", default=[], help="suite name or suite.yaml (repeatable)")
     run.add_argument("--system", "-m", action="append", default=[], help="name[:k=v,...] (repeatable)")
     run.add_argument("--job", "-j", help="a job: name in suites/jobs/ or a YAML path (suites x systems groups); "
                      "no --job/--suite/--system: the 'mini' job")
     run.add_argument("--no-report", action="store_true", help="print the summary only")
-    gen = sub.add_parser("generate", parents=[common, suite_opts], help="generate samples only (artifact store / a folder)")
+    gen = sub.add_parser("generate", parents=[common, suite_opts],
+                         help="generate samples only (artifact store / a folder)")
     gen.add_argument("--suite", "-s", action="append", default=[])
     gen.add_argument("--system", "-m", action="append", default=[])
     gen.add_argument("--job", "-j", help="every (suite, system) pair of a job (instead of --suite/--system)")
     gen.add_argument("--shard", help="K/N: only every N-th item starting at the K-th (1 <= K <= N) of each "
                      "suite x system; N processes sharing --out produce everything, then `run` scores it")
     gen.add_argument("--to", help="also copy outputs here as <id>.wav with a manifest.csv (scoreable later)")
-    score = sub.add_parser("score", parents=[common, suite_opts], help="score pre-generated audio (folder or manifest) on a suite")
+    score = sub.add_parser("score", parents=[common, suite_opts],
+                           help="score pre-generated audio (folder or manifest) on a suite")
     score.add_argument("--suite", "-s", action="append", default=[], required=True)
     score.add_argument("--path", required=True, help="folder of <id>.wav/.flac or a CSV/TSV/JSON/JSONL manifest")
     score.add_argument("--data-root", help="root for relative manifest paths (default: the manifest's folder)")
@@ -254,8 +258,6 @@ def _build_report(args: argparse.Namespace, quiet_missing: bool = False, rest: l
     except ModuleNotFoundError as exc:
         if exc.name not in ("reports", "reports.build"):
             raise
-        build = None
-    if build is None:
         if not quiet_missing:
             print("sabench: the report builder (reports.build_report) is not available in this checkout",
                   file=sys.stderr)
@@ -328,9 +330,10 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
 
 def cmd_mini(args: argparse.Namespace) -> int:
-    from suites.synthcaps import train_all
+    from harness.registry import TRAINERS, load_catalog
 
-    return int(train_all.main(args.rest) or 0)
+    load_catalog()                                  # the mini world registers its trainer
+    return int(TRAINERS.get("mini")(args.rest) or 0)
 
 
 PASS_THROUGH = ("report", "gate", "mini")

@@ -15,8 +15,9 @@ themselves. The context
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -99,7 +100,7 @@ class RunContext:
             self.stats["audio_misses"] += len(todo)
             if todo:
                 fresh = self._embed_isolating(bb, [paths[idx[j]] for j in todo])
-                for j, out in zip(todo, fresh):
+                for j, out in zip(todo, fresh, strict=True):
                     self.cache.put(keys[j], out)
                     rows[j] = out
             yield idx, _stack(rows)  # each output: (len(idx), ...)
@@ -183,12 +184,12 @@ class RunContext:
         for s in range(0, len(todo), step):
             chunk = todo[s:s + step]
             emb = np.asarray(bb.embed_text([texts[i] for i in chunk]))  # (len(chunk), D)
-            for i, row in zip(chunk, emb):
+            for i, row in zip(chunk, emb, strict=True):
                 self.cache.put(keys[i], {"text": np.asarray(row)})
                 rows[i] = np.asarray(row)
         if not rows:
             return np.zeros((0, 0), dtype=np.float32)
-        return np.stack(rows)  # (len(texts), D)
+        return np.stack([r for r in rows if r is not None])  # (len(texts), D): every row is filled above
 
 
 def split_outputs(outputs: dict[str, Any], n: int, backbone: str) -> list[dict[str, np.ndarray]]:
@@ -221,7 +222,7 @@ def split_outputs(outputs: dict[str, Any], n: int, backbone: str) -> list[dict[s
         if len(rows) != n:
             raise SabenchError(backbone, f"output {name!r} does not give one entry per clip for a batch of {n}",
                                "return (B, ...) arrays, or frames with n_frames")
-        for clip, row in zip(clips, rows):
+        for clip, row in zip(clips, rows, strict=True):
             clip[name] = np.asarray(row)
     return clips
 
@@ -236,7 +237,7 @@ def _stack(rows: list[dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
         if len({p.shape for p in parts}) == 1:
             out[k] = np.stack(parts)
         elif "n_frames" in done[0] and len({p.ndim for p in parts}) == 1:
-            shape = tuple(max(s) for s in zip(*(p.shape for p in parts)))
+            shape = tuple(max(s) for s in zip(*(p.shape for p in parts), strict=True))
             padded = np.zeros((len(parts), *shape), dtype=np.result_type(*parts))
             for i, p in enumerate(parts):
                 padded[(i, *(slice(0, d) for d in p.shape))] = p

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import platform
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 PACKAGES = ("torch", "torchaudio", "numpy", "scipy", "soundfile", "safetensors", "pyyaml", "tqdm",
             "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec",
@@ -95,7 +96,8 @@ def with_lock(status: list[tuple[Any, str]], root: Path | None, hash_files: bool
             st = "verified" if got in ("verified", "size-ok") else got
         out.append((wf, st))
     n_ok = sum(st == "verified" for _, st in out)
-    echo(f"  {LOCK_NAME}: {len(lock)} file(s) recorded, {n_ok} verified ({'size + sha256' if hash_files else 'size only'})")
+    how = "size + sha256" if hash_files else "size only"
+    echo(f"  {LOCK_NAME}: {len(lock)} file(s) recorded, {n_ok} verified ({how})")
     return out, 0
 
 
@@ -125,7 +127,8 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
         what = "is not a folder" if root.exists() else "does not exist"
         echo(f"  [missing] weights directory {root} {what} "
              "(fix: pass --weights DIR / set SABENCH_WEIGHTS to the folder laid out as in docs/weights.md)")
-        status, bad = [], 1
+        status: list[tuple[Any, str]] | None = []
+        bad = 1
     else:
         status, bad = weights_status(root, hash_files), 0
     if status:
@@ -140,7 +143,8 @@ def run_doctor(weights_override: str | None, data_override: str | None, hash_fil
             bad += st.startswith(BAD_PREFIXES)
         kinds = [st.split(":")[0] for _, st in status]
         echo("  " + ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds))))
-    data_root = Path(data_override) if data_override else (shared_root() / "data" if shared_root() else None)
+    shared = shared_root()
+    data_root = Path(data_override) if data_override else (shared / "data" if shared else None)
     echo("data:")
     for folder, st in data_status(data_root):
         echo(f"  [{st}] {folder}")

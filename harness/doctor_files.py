@@ -21,8 +21,9 @@ import json
 import pickle
 import struct
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 SAFETENSORS_HEADER_MAX = 100 << 20
 """A larger header is garbage (real headers are a few MB at most)."""
@@ -209,10 +210,10 @@ def _scan(stream: Any, pickles: int) -> list[str] | None:
                     strings.append(str(arg))
                 elif op.name == "MEMOIZE" and strings:
                     memo[len(memo)] = strings[-1]
-                elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
-                    memo[int(arg)] = strings[-1]
-                elif op.name in ("BINGET", "LONG_BINGET", "GET") and int(arg) in memo:
-                    strings.append(memo[int(arg)])
+                elif op.name in ("BINPUT", "LONG_BINPUT", "PUT") and strings and isinstance(arg, int):
+                    memo[arg] = strings[-1]
+                elif op.name in ("BINGET", "LONG_BINGET", "GET") and isinstance(arg, int) and arg in memo:
+                    strings.append(memo[arg])
                 elif op.name == "STACK_GLOBAL":
                     found.append(".".join(strings[-2:]) if len(strings) >= 2 else "?")
         except Exception:  # not (or no longer) a pickle: random bytes, or a legacy file's raw data
@@ -309,8 +310,10 @@ def _listed(rel: str, drop: tuple[str, ...] = (), under: str | None = None) -> C
 
 
 STRUCTURES: dict[str, Callable[[Any], str | None]] = {
-    "panns/Cnn14_16k_mAP=0.438.pth": lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
-    "panns/Cnn14_mAP=0.431.pth": lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
+    "panns/Cnn14_16k_mAP=0.438.pth":
+        lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
+    "panns/Cnn14_mAP=0.431.pth":
+        lambda o: _dict_with(o, "model") or _prefixes(o["model"], "conv_block1.", "fc_audioset."),
     "ms_clap/CLAP_weights_2023.pth": lambda o: _dict_with(o, "model"),
     "audiobox_aesthetics/checkpoint.pt": lambda o: next(
         (f"no {k!r} entry" for k in ("state_dict", "model_cfg", "target_transform")

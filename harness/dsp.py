@@ -8,9 +8,10 @@ arithmetic as `torchaudio.functional` so that every stored number is unchanged
 - `htk_mel_filterbank(n_freqs, f_min, f_max, n_mels, sample_rate) -> (n_freqs, n_mels)`:
   triangular filters on the HTK mel scale, no normalisation (= `melscale_fbanks(...,
   norm=None, mel_scale="htk")`).
-- `SincResampler(sr_in, sr_out, width, rolloff, window, beta)`: windowed-sinc polyphase
-  resampling (Hann or Kaiser window) as one strided convolution; output length
-  ceil(T * sr_out / sr_in) (= `torchaudio.transforms.Resample` with dtype float32).
+- `SincResampler(sr_in, sr_out, width, rolloff, window, beta, kernel)`: windowed-sinc
+  polyphase resampling (Hann or Kaiser window) as one strided convolution; output length
+  ceil(T * sr_out / sr_in) (= `torchaudio.transforms.Resample` with dtype float32; with
+  kernel "float64", = Resample without dtype: kernel computed in float64, stored as float32).
 """
 
 from __future__ import annotations
@@ -51,22 +52,27 @@ class SincResampler(torch.nn.Module):
     kernel: torch.Tensor  # buffer (up, 1, 2 * pad + down): one filter per output phase
 
     def __init__(self, sr_in: int, sr_out: int, *, width: int = 6, rolloff: float = 0.99,
-                 window: str = "hann", beta: float | None = None):
+                 window: str = "hann", beta: float | None = None, kernel: str = "float32"):
         super().__init__()
         if window not in ("hann", "kaiser"):
             raise ValueError(f"window must be 'hann' or 'kaiser', not {window!r}")
+        if kernel not in ("float32", "float64"):
+            raise ValueError(f"kernel must be 'float32' or 'float64', not {kernel!r}")
         if width <= 0:
             raise ValueError("width must be positive")
         g = math.gcd(int(sr_in), int(sr_out))
         self.up, self.down = int(sr_out) // g, int(sr_in) // g  # output / input phases
-        kernel, self.pad = self._kernel(width, rolloff, window, beta)
-        self.register_buffer("kernel", kernel, persistent=False)  # (up, 1, 2 * pad + down)
+        taps_dtype = torch.float64 if kernel == "float64" else torch.float32
+        weights, self.pad = self._kernel(width, rolloff, window, beta, taps_dtype)
+        self.register_buffer("kernel", weights.to(torch.float32), persistent=False)  # (up, 1, 2 * pad + down)
 
-    def _kernel(self, width: int, rolloff: float, window: str,
-                beta: float | None) -> tuple[torch.Tensor, int]:
+    def _kernel(self, width: int, rolloff: float, window: str, beta: float | None,
+                taps_dtype: torch.dtype) -> tuple[torch.Tensor, int]:
+        """Float64 taps (kernel "float64") promote the whole computation to float64, as in
+        torchaudio's Resample without dtype; the phases stay float32 in both cases."""
         cutoff = min(self.down, self.up) * rolloff  # in units of the reduced rates
         pad = math.ceil(width * self.down / cutoff)
-        taps = torch.arange(-pad, pad + self.down, dtype=torch.float32)[None, None] / self.down
+        taps = torch.arange(-pad, pad + self.down, dtype=taps_dtype)[None, None] / self.down
         phase = torch.arange(0, -self.up, -1, dtype=torch.float32)[:, None, None] / self.up
         t = (phase + taps) * cutoff                                  # (up, 1, K) zero crossings
         t = t.clamp_(-width, width)

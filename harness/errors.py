@@ -6,18 +6,23 @@ code 1 is for a command that ran to the end without scoring everything; see harn
 
 from __future__ import annotations
 
+import os
 
 
 class SabenchError(Exception):
     """A user-facing error about one item.
 
     Args:
-        item: what is wrong (a file path, prompt id, checkpoint, manifest row ...).
+        item: what is wrong (a file path, prompt id, checkpoint, manifest row ...); a path is
+            shown as its string.
         problem: what is wrong with it.
         fix: what the user should do about it.
     """
 
-    def __init__(self, item: str, problem: str, fix: str = ""):
+    recorded_failure: bool = False
+    """Set by `harness.isolation` when this error's item failure is already recorded."""
+
+    def __init__(self, item: str | os.PathLike[str], problem: str, fix: str = ""):
         self.item = str(item)
         self.problem = problem
         self.fix = fix
@@ -60,12 +65,13 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0]
 
 
+_PERMISSION_FIX = "make it readable (and writable, for outputs) by this user, or use another path"
 _OS_PROBLEMS = {
     "ENOSPC": ("no space left on the device (disk full)",
                "free space or pass another --out, then rerun (completed work is kept)"),
     "EDQUOT": ("disk quota exceeded", "free space or pass another --out, then rerun (completed work is kept)"),
-    "EACCES": ("permission denied", "make it readable (and writable, for outputs) by this user, or use another path"),
-    "EPERM": ("operation not permitted", "make it readable (and writable, for outputs) by this user, or use another path"),
+    "EACCES": ("permission denied", _PERMISSION_FIX),
+    "EPERM": ("operation not permitted", _PERMISSION_FIX),
     "EROFS": ("is on a read-only file system", "pass a writable folder (e.g. --out /tmp/sabench-out)"),
     "ENOTDIR": ("a path component is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),
     "EEXIST": ("exists and is a file, not a folder", "pass a folder path (e.g. --out with a new folder name)"),

@@ -20,7 +20,8 @@ the failing item, never the first item of the batch.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from harness.errors import SabenchError
 

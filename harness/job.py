@@ -42,7 +42,7 @@ class JobGroup:
     """Row label per system in this group's reports (None: the default label)."""
 
     def label(self, spec: str) -> str | None:
-        return dict(zip(self.systems, self.labels)).get(spec)
+        return dict(zip(self.systems, self.labels, strict=False)).get(spec)  # labels may be () (all default)
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from harness.errors import ManifestError
 from harness.paths import resolve_under
@@ -111,7 +112,7 @@ def _parse_csv(src: Path, text: str, delimiter: str) -> list[tuple[str, dict[str
             if len(fields) != len(header):
                 raise ManifestError(where, f"has {len(fields)} fields, header has {len(header)}",
                                     "quote fields containing the delimiter; one row per clip")
-            rows.append((where, dict(zip(header, fields))))
+            rows.append((where, dict(zip(header, fields, strict=True))))
         return rows
     except csv.Error as e:
         raise ManifestError(f"{src} line {reader.line_num}", f"malformed CSV ({e})",

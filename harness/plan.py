@@ -17,16 +17,25 @@ the failure is recorded with the run.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from harness.errors import SabenchError, describe
 from harness.hashing import sha256_file, sha256_json
 from harness.item_ids import item_id as make_item_id
 from harness.metrics.base import Metric
-from harness.records import (BackboneInfo, EditRequest, GenerationRequest, MetricInfo, Prompt,
-                             ReconstructRequest, RunPlan, freeze)
+from harness.records import (
+    BackboneInfo,
+    EditRequest,
+    GenerationRequest,
+    MetricInfo,
+    Prompt,
+    ReconstructRequest,
+    RunPlan,
+    freeze,
+)
 from harness.seeding import derive_seed
 from harness.suite import SuiteSpec
 
@@ -99,8 +108,8 @@ def build_metrics(spec: SuiteSpec) -> list[Metric]:
         if names is None or "preset" in names:  # a factory without conventions gets it via bind()
             args["preset"] = spec.preset
         metrics.append(make_metric(spec, MetricSpec(m.name, freeze(args))))  # unknown args: one line
-    names = [m.name for m in metrics]
-    dup = sorted({n for n in names if names.count(n) > 1})
+    metric_names = [m.name for m in metrics]
+    dup = sorted({n for n in metric_names if metric_names.count(n) > 1})
     if dup:
         raise SabenchError(f"suite {spec.name}", f"metric {dup[0]!r} listed twice", "list each metric once")
     return metrics

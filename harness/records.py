@@ -6,8 +6,9 @@ SuiteSpec -> Prompt -> GenerationRequest / EditRequest -> System -> AudioSample
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class Prompt:
     def tag(self, name: str, default: Any = None) -> Any:
         return dict(self.tags).get(name, default)
 
-    def with_tags(self, **tags: Any) -> "Prompt":
+    def with_tags(self, **tags: Any) -> Prompt:
         merged = dict(self.tags)
         merged.update(tags)
         return Prompt(self.id, self.text, self.duration, self.reference, self.source,
@@ -320,7 +321,7 @@ class RunPlan:
         return sha256_json({"plan": self.to_dict(), "schema": SCHEMA_VERSION})[:20]
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "RunPlan":
+    def from_dict(cls, d: Mapping[str, Any]) -> RunPlan:
         d = dict(d)
         sysd = dict(d["system"])
         sysd["parameters"] = tuple(tuple(p) for p in sysd.get("parameters", ()))

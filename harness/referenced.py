@@ -9,7 +9,8 @@ sidecars. The audio content is identical (metrics read the same file), so no num
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from harness.errors import SabenchError, describe
 from harness.progress import progress

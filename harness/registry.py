@@ -6,13 +6,17 @@ a `RegistryError` with close-match suggestions.
 
     SYSTEMS.register_lazy("semanticaudio", "systems.semanticaudio.adapter:SemanticAudioSystem")
     cls = SYSTEMS.get("semanticaudio")
+
+Packages outside harness/ (systems/, suites/ and the mini world under suites/synthcaps/)
+register from their own `catalog.py`; harness code finds them only through these registries.
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 from harness.errors import RegistryError
 
@@ -62,6 +66,12 @@ class Registry(Generic[T]):
         hint = f"did you mean {', '.join(close)}? " if close else ""
         return f"{hint}available: {', '.join(names)}"
 
+    def target(self, name: str) -> str | None:
+        """The "module:attr" a lazily registered name stands for (None for an eager entry)."""
+        if name not in self:
+            raise RegistryError(name, f"unknown {self.kind}", self._suggest(name))
+        return self._lazy.get(name)
+
     def __contains__(self, name: str) -> bool:
         return name in self._eager or name in self._lazy
 
@@ -79,6 +89,14 @@ SYSTEMS: Registry[Any] = Registry("system")
 SUITES: Registry[Any] = Registry("suite")
 METRICS: Registry[Any] = Registry("metric")
 BACKBONES: Registry[Any] = Registry("backbone")
+ENCODER_BUNDLES: Registry[Any] = Registry("encoder bundle")
+"""SemanticAudio / Base Model encoder bundles: name -> `function(weights_root) -> Encoders`
+(a checkpoint's config.json may name only these, by name or by their "module:function")."""
+PROFILE_CHECKPOINTS: Registry[Any] = Registry("profile")
+"""Profiles other than "real" that ship their own system checkpoints: profile ->
+`function(system_name, leaf) -> Path` returning a verified checkpoint folder."""
+TRAINERS: Registry[Any] = Registry("trainable world")
+"""`sabench <world> train`: world name -> `main(argv) -> int`."""
 
 _LOADED = False
 

@@ -20,21 +20,24 @@ from __future__ import annotations
 import json
 import math
 import os
-import sqlite3
 import shutil
+import sqlite3
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from harness import RESULTS_SCHEMA
 from harness.errors import SabenchError, describe_os_error
-from harness.store_db import connect as _connect, refuse_folder as _refuse_folder, store_error
-from harness.hashing import canonical_json, sha256_json
+from harness.hashing import canonical_json
 from harness.records import Aggregate, Failure, ItemScore, RunPlan, RunResult
 from harness.serialize import metrics_from_list, system_from_dict
+from harness.store_db import StoreConnection, store_error
+from harness.store_db import connect as _connect
+from harness.store_db import refuse_folder as _refuse_folder
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -70,12 +73,12 @@ class ResultsStore:
         self.path = Path(path)
         self.read_only = read_only
         """Open with `mode=ro` (reports, gates): works on read-only folders and mounts."""
-        self._conn: sqlite3.Connection | None = None
+        self._conn: StoreConnection | None = None
         self._pid = -1
         self._snapshot: tempfile.TemporaryDirectory | None = None
 
     # -- connection -------------------------------------------------------------------------
-    def _db(self) -> sqlite3.Connection:
+    def _db(self) -> StoreConnection:
         if self._conn is not None and self._pid == os.getpid():
             return self._conn
         try:
@@ -88,7 +91,7 @@ class ResultsStore:
         self._conn, self._pid = conn, os.getpid()
         return conn
 
-    def _open_writable(self) -> sqlite3.Connection:
+    def _open_writable(self) -> StoreConnection:
         _refuse_folder(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = _connect(str(self.path), self.path)
@@ -102,7 +105,7 @@ class ResultsStore:
             raise
         return conn
 
-    def _open_read_only(self) -> sqlite3.Connection:
+    def _open_read_only(self) -> StoreConnection:
         """`mode=ro`. When the WAL index (-shm) cannot be created (read-only folder or mount):
         `immutable=1` if there is no pending WAL, else a private snapshot copy of the file and
         its WAL (so rows not yet checkpointed are read, never silently dropped)."""
@@ -126,7 +129,7 @@ class ResultsStore:
                 pass
         return self._snapshot_copy()
 
-    def _snapshot_copy(self) -> sqlite3.Connection:
+    def _snapshot_copy(self) -> StoreConnection:
         """A private copy of the file and its WAL (if any), opened writable: reads rows not yet
         checkpointed, and migrates an older schema without touching the original."""
         self._snapshot = tempfile.TemporaryDirectory(prefix="sabench-store-")
@@ -144,7 +147,7 @@ class ResultsStore:
             raise
         return conn
 
-    def _checked(self, conn: sqlite3.Connection) -> sqlite3.Connection:
+    def _checked(self, conn: StoreConnection) -> StoreConnection:
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._check_schema(conn)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import platform
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -32,15 +33,14 @@ from harness import SCHEMA_VERSION, __version__
 from harness.errors import CapabilityError, SabenchError, describe
 from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
-from harness.progress import note, progress
 from harness.plan import PlannedSample, build_plan, plan_samples
 from harness.plan import load_prompts as _load_prompts
-from harness.referenced import reference_samples, serves_files
+from harness.progress import note, progress
 from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
+from harness.referenced import reference_samples, serves_files
 from harness.results import ResultsStore
 from harness.scoring import aggregate, bootstrap_ci, score_items  # noqa: F401 (re-exported)
 from harness.suite import SuiteSpec
-
 
 
 class Failures:
@@ -161,7 +161,8 @@ def produce_samples(spec: SuiteSpec, system: Any, prompts: Sequence[Prompt] | Se
     return samples
 
 
-def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
+def run_batch(system: Any, task: str, batch: list[PlannedSample],
+              failures: Failures) -> list[tuple[PlannedSample, Audio, float]]:
     """Call the system on one batch. A failing batch is retried item by item (with or without
     keep_going), so the failure is recorded against the item that failed, never the batch's
     first item; without keep_going the first failing item then raises, by its own id."""
@@ -178,7 +179,7 @@ def run_batch(system: Any, task: str, batch: list[PlannedSample], failures: Fail
         return []
     seconds = (time.perf_counter() - t0) / len(batch)
     good = []
-    for job, audio in zip(batch, outs):
+    for job, audio in zip(batch, outs, strict=True):
         problem = audio_problem(audio)
         if problem:
             failures.add(job.item_id, task, f"bad audio from {system.name}: {problem}")
@@ -195,8 +196,16 @@ def _call(system: Any, task: str, batch: list[PlannedSample]) -> list[Audio]:
     if task == "generate":
         return list(system.generate(requests))
     if task == "edit":
-        return list(system.edit(requests, [audio_io.read(j.prompt.source) for j in batch]))
-    return list(system.reconstruct(requests, [audio_io.read(j.prompt.reference) for j in batch]))
+        return list(system.edit(requests, [audio_io.read(_input(j.prompt.source, j, "source")) for j in batch]))
+    return list(system.reconstruct(requests, [audio_io.read(_input(j.prompt.reference, j, "reference"))
+                                              for j in batch]))
+
+
+def _input(path: str | None, job: PlannedSample, role: str) -> str:
+    """The prompt's `role` audio path; a prompt without one fails alone, by name."""
+    if not path:
+        raise SabenchError(job.item_id, f"has no {role} audio", f"give the prompt a {role} path")
+    return path
 
 
 def audio_problem(audio: Any) -> str:
@@ -237,10 +246,10 @@ def check_inputs(items: Sequence[EvalItem], failures: Failures) -> list[EvalItem
     out = []
     for it in items:
         for role in ("reference", "source"):
-            path = it.path(role)
-            if path in bad:
-                failures.add(it.item_id, f"load:{role}", bad[path], "replace or remove the file")
-                it = replace(it, **{role: None})
+            p = it.path(role)
+            if p in bad:
+                failures.add(it.item_id, f"load:{role}", bad[p], "replace or remove the file")
+                it = replace(it, reference=None) if role == "reference" else replace(it, source=None)
         out.append(it)
     return out
 

@@ -7,11 +7,12 @@ Used by `harness.runner.run_suite`; split out so each module holds one idea.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from harness.errors import describe
+from harness.errors import SabenchError, describe
 from harness.hashing import canonical_json, sha256_json
 from harness.isolation import FAILED_KEY, compute_isolated, replay_failures
 from harness.metrics.base import EvalItem, Metric, MetricOutput
@@ -107,6 +108,8 @@ def aggregate(run_id: str, metric: Metric, out: MetricOutput, n_items: int) -> A
     """Item metric: mean with a percentile bootstrap CI; set metric: its value over n_items."""
     name, extras = metric.name, freeze(out.extras)
     if metric.info.kind == "set":
+        if out.value is None:
+            raise SabenchError(name, "set metric returned no value", "return MetricOutput(value=...)")
         return Aggregate(name, float(out.value), None, None, n_items, extras)
     values = np.array([out.per_item[k] for k in sorted(out.per_item)], dtype=np.float64)  # (N,)
     if values.size == 0:

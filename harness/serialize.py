@@ -27,6 +27,12 @@ def _unnum(v: Any) -> float | None:
     return None if v is None else float(v)
 
 
+def _value(v: Any) -> float:
+    """A stored aggregate or item value. A null one is passed through as None, not refused
+    here, so that `reports.gate` can name it and fail closed."""
+    return _unnum(v)  # type: ignore[return-value]  # None only for a hand-edited/corrupt record
+
+
 def run_to_dict(run: RunResult, items: bool = True) -> dict:
     return {
         "run_id": run.run_id, "suite": run.suite, "suite_version": run.suite_version, "profile": run.profile,
@@ -61,9 +67,9 @@ def run_from_dict(d: dict, where: str = "<run>") -> RunResult:
         return RunResult(
             d["run_id"], d["suite"], d["suite_version"], d["profile"], system_from_dict(d["system"]),
             metrics_from_list(d["metrics"]),
-            tuple(Aggregate(a["metric"], _unnum(a["value"]), _unnum(a.get("ci_low")), _unnum(a.get("ci_high")),
+            tuple(Aggregate(a["metric"], _value(a["value"]), _unnum(a.get("ci_low")), _unnum(a.get("ci_high")),
                             int(a.get("n", 0)), _pairs(a.get("extras"))) for a in d["aggregates"]),
-            tuple(ItemScore(i, m, _unnum(v)) for i, m, v in d.get("items", [])),
+            tuple(ItemScore(i, m, _value(v)) for i, m, v in d.get("items", [])),
             tuple(Failure(**f) for f in d.get("failures", [])),
             _pairs(d.get("environment")), d.get("created", ""),
             RunPlan.from_dict(d["plan"]) if d.get("plan") else None)

@@ -87,6 +87,10 @@ class _Connection(sqlite3.Connection):
         return self.cursor(_Cursor).executemany(sql, seq_of_parameters)
 
 
+StoreConnection = _Connection
+"""The connection type `connect` returns (for annotations)."""
+
+
 def connect(database: str, path: Path, uri: bool = False) -> _Connection:
     conn = sqlite3.connect(database, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                            factory=_Connection, uri=uri)
@@ -94,4 +98,4 @@ def connect(database: str, path: Path, uri: bool = False) -> _Connection:
     return conn
 
 
-__all__ = ["connect", "refuse_folder", "store_error"]
+__all__ = ["StoreConnection", "connect", "refuse_folder", "store_error"]

@@ -282,4 +282,5 @@ def _suite_path(name_or_path: str | Path) -> Path:
     return Path(entry) if not isinstance(entry, SuiteSpec) else Path(entry.source_file)
 
 
-__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "make_metric", "resolve_loader", "allow_code", "code_allowed", "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]
+__all__ = ["SuiteSpec", "MetricSpec", "load_suite", "make_metric", "resolve_loader", "allow_code", "code_allowed",
+           "spec_from_dict", "check_prompt_ids", "load_prompt_file", "TASKS", "PROFILES"]

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from harness.errors import UsageError
 from harness.records import Prompt, freeze

@@ -9,7 +9,8 @@ resamples and down-mixes (in `harness.audio`) for each metric's recipe.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from harness.errors import CapabilityError
 from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo
@@ -35,7 +36,7 @@ class System(ABC):
     def info(self) -> SystemInfo:
         """Identity: name, version, checkpoint sha256, native rate, parameters."""
 
-    def load(self) -> None:
+    def load(self) -> None:  # noqa: B027 - optional hook: systems without weights keep this no-op
         """Load weights (idempotent). Construction must stay cheap."""
 
     @abstractmethod

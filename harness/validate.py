@@ -14,8 +14,9 @@ never a silent coercion. Examples of what they refuse: `skip_incapable: "no"` (a
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from harness.errors import SabenchError
 

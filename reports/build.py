@@ -15,8 +15,9 @@ import argparse
 import csv
 import io
 import json
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from harness.errors import SabenchError
 from harness.item_ids import prompt_of
@@ -25,9 +26,9 @@ from harness.records import Audio, Prompt, RunResult
 from reports import html as H
 from reports import render
 from reports.listening import listening_html
-from reports.serialize import run_to_dict
 from reports.paired import paired_table
-from reports.tables import PAPER_TABLES, Table, build_table, leaderboard, run_labels, table6
+from reports.serialize import run_to_dict
+from reports.tables import PAPER_TABLES, MosCells, Table, build_table, leaderboard, run_labels, table6
 
 FORMATS = ("md", "tex", "csv", "json", "html", "plots")
 MAX_FAILURES = 50
@@ -53,7 +54,7 @@ def group_runs(runs: Sequence[RunResult]) -> list[list[RunResult]]:
 
 
 def tables_for(runs: Sequence[RunResult], mixing: str = "refuse", labels=None,
-               mos: Mapping[str, float] | None = None) -> list[Table]:
+               mos: MosCells | None = None) -> list[Table]:
     out: list[Table] = []
     for group in group_runs(runs):
         first = group[0]
@@ -105,7 +106,7 @@ def build_report(runs: Sequence[RunResult] | Any, out_dir: str | Path, *argv: st
                  formats: Sequence[str] = FORMATS, title: str = "sabench report",
                  audio_for: AudioFor | None = None, prompts: Sequence[Prompt] | None = None,
                  mixing: str = "refuse", ci: str | None = None, labels=None,
-                 mos: Mapping[str, float] | None = None, max_examples: int = 6,
+                 mos: MosCells | None = None, max_examples: int = 6,
                  preview_seconds: float = 5.0, compare_to: str | None = None) -> ReportPaths:
     """Write the report files into `out_dir`; returns {format: path}.
 
@@ -205,7 +206,7 @@ def run_failures(runs: Sequence[RunResult], labels=None, cap: int = MAX_FAILURES
     """Per run with failures (in report order): its label and first `cap` failures."""
     out = []
     for group in group_runs(runs):
-        for run, name in zip(group, run_labels(group, labels)):
+        for run, name in zip(group, run_labels(group, labels), strict=True):
             if not run.failures:
                 continue
             rows = tuple((f.item_id, f.stage, f.message) for f in run.failures[:cap])
@@ -239,7 +240,7 @@ def _long_csv(tables: Sequence[Table]) -> str:
     for t in tables:
         for row in t.rows:
             note = "; ".join(t.footnotes[n - 1] for n in row.notes)
-            for c, x in zip(t.columns, row.cells):
+            for c, x in zip(t.columns, row.cells, strict=True):
                 nums = [("" if v is None else repr(float(v))) for v in (x.value, x.ci_low, x.ci_high)]
                 if x.value is None and x.text is not None:
                     nums[0] = render.csv_text_cell(x.text)
@@ -266,7 +267,7 @@ def _examples(runs, audio_for, prompts, labels, max_examples, seconds) -> list[H
     examples = []
     for p in list(prompts)[:max_examples]:
         clips = []
-        for run, name in zip(runs, names):
+        for run, name in zip(runs, names, strict=True):
             if run.items and p.id not in {prompt_of(s.item_id) for s in run.items}:
                 continue  # this run did not score this prompt (another suite)
             src = audio_for(run, p.id)

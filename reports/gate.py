@@ -28,9 +28,9 @@ from __future__ import annotations
 import argparse
 import math
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from harness.errors import SabenchError, describe_os_error
 from harness.records import RunResult
@@ -47,7 +47,7 @@ class Tolerance:
     amount: float = 0.0
 
     @classmethod
-    def parse(cls, text: str) -> "Tolerance":
+    def parse(cls, text: str) -> Tolerance:
         kind, _, amount = text.strip().partition(":")
         try:
             tol = cls(kind, float(amount) if amount else 0.0)
@@ -114,7 +114,7 @@ class GateResult:
                  _change(r.baseline, r.current), r.tolerance, r.status.upper()) for r in self.rows]
         widths = [max(len(str(x[i])) for x in [head] + body) for i in range(len(head))]
         for row in [head] + body:
-            lines.append("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+            lines.append("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)).rstrip())
         lines += [f"  {r.metric}: {r.detail}" for r in self.rows if r.failed and r.detail]
         return "\n".join(lines) + "\n"
 

@@ -14,8 +14,8 @@ import base64
 import hashlib
 import html
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from reports.render import arrow, best_rows, fmt_cell, markers, profile_line
 from reports.tables import Table
@@ -108,7 +108,7 @@ def table_html(table: Table, ci: str | None = None) -> str:
     for i, row in enumerate(table.rows):
         notes = f"<sup>{esc(markers(row.notes).strip())}</sup>" if row.notes else ""
         cells = [f"<td>{esc(row.label)} {notes}</td>" if notes else f"<td>{esc(row.label)}</td>"]
-        for j, (c, x) in enumerate(zip(table.columns, row.cells)):
+        for j, (c, x) in enumerate(zip(table.columns, row.cells, strict=True)):
             value = "" if x.value is None or not math.isfinite(x.value) else repr(float(x.value))
             cls = "num best" if i in bold[j] else "num"
             cells.append(f'<td class="{cls}" data-value="{esc(value)}">{esc(fmt_cell(c, x, ci))}</td>')

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 WIDTH, ROW, LEFT = 640, 26, 280
 """SVG geometry in px: total width, row height, label column."""
@@ -33,7 +34,8 @@ def bars_svg(rows: Sequence[Any]) -> str:
         parts.append(f'<text x="{LEFT - 8}" y="{y + 14}" text-anchor="end" font-size="12">{_esc(m.label)}</text>')
         if math.isfinite(m.mean):
             fill = "#9aa" if str(m.condition).startswith("@") else "#4a78c2"
-            parts.append(f'<rect class="bar" x="{LEFT}" y="{y + 3}" width="{_x(m.mean) - LEFT:.1f}" height="{ROW - 10}" '
+            parts.append(f'<rect class="bar" x="{LEFT}" y="{y + 3}" width="{_x(m.mean) - LEFT:.1f}" '
+                         f'height="{ROW - 10}" '
                          f'fill="{fill}" data-mos="{m.mean:.4f}"/>')
         if math.isfinite(m.ci_low) and math.isfinite(m.ci_high):
             lo, hi, mid = _x(m.ci_low), _x(m.ci_high), y + ROW / 2 - 2

@@ -6,11 +6,11 @@ Every figure's title names the profile, as every table does.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from harness.errors import SabenchError
-from harness.records import RunResult
+from harness.records import Aggregate, RunResult
 from reports.tables import Labels, Table, run_labels
 
 
@@ -39,8 +39,11 @@ def clap_vs_fd(runs: Sequence[RunResult], path: str | Path, fd: str = "fd_pann",
                labels: Labels = None) -> Path:
     """Scatter of CLAP (↑) against FD (↓), one labelled point per run that has both."""
     names = run_labels(runs, labels)
-    pts = [(n, r.aggregate(fd).value, r.aggregate(clap).value) for n, r in zip(names, runs)
-           if r.aggregate(fd) is not None and r.aggregate(clap) is not None]
+    pts = []
+    for n, r in zip(names, runs, strict=True):
+        a_fd, a_clap = r.aggregate(fd), r.aggregate(clap)
+        if a_fd is not None and a_clap is not None:
+            pts.append((n, a_fd.value, a_clap.value))
     if not pts:
         raise SabenchError(f"{fd} / {clap}", "no run has both metrics", "plot runs of a suite with both")
     fig = _figure(5, 4)
@@ -85,8 +88,12 @@ def d_ablation(runs: Sequence[RunResult], metrics: Sequence[str], path: str | Pa
     fig = _figure(3.2 * len(metrics), 3)
     plotted = 0
     for k, metric in enumerate(metrics, 1):
-        pts = sorted(((get(r), r.aggregate(metric)) for r in runs
-                      if (get(r) or 0) > 0 and r.aggregate(metric) is not None), key=lambda p: p[0])
+        pts: list[tuple[float, Aggregate]] = []
+        for r in runs:
+            d, agg = get(r), r.aggregate(metric)
+            if d is not None and d > 0 and agg is not None:
+                pts.append((d, agg))
+        pts.sort(key=lambda p: p[0])
         ax = fig.add_subplot(1, len(metrics), k)
         if pts:
             plotted += 1

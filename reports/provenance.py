@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Sequence
 
 from harness.records import MetricInfo, RunResult
 
@@ -24,26 +24,21 @@ _MINI_MANIFEST = Path(__file__).resolve().parents[1] / "suites" / "synthcaps" / 
 
 
 @lru_cache(maxsize=1)
-def _mini_registry() -> tuple[frozenset[str], frozenset[str]]:
-    """(names registered by the mini-world catalog, sha256s of the committed mini checkpoints)."""
+def _mini_shas() -> frozenset[str]:
+    """sha256s of the committed mini backbone checkpoints (read as data: reports do not import
+    the mini world's package)."""
     try:
-        from harness.backbones.mini.catalog import MINI_BACKBONES as names
-    except ImportError:
-        names = frozenset()
-    try:
-        shas = frozenset(str(v) for v in json.loads(_MINI_MANIFEST.read_text(encoding="utf-8")).values())
+        return frozenset(str(v) for v in json.loads(_MINI_MANIFEST.read_text(encoding="utf-8")).values())
     except (OSError, ValueError, AttributeError):
-        shas = frozenset()
-    return names, shas
+        return frozenset()
 
 
 def is_mini_backbone(name: str | None, checkpoint_sha256: str | None = None) -> bool:
-    """A SynthCaps stand-in: registered by the mini catalog, named `mini_*`, or its checkpoint is
-    one of the committed mini checkpoints (so a renamed copy is still caught)."""
+    """A SynthCaps stand-in: named `mini_*` (every mini backbone registry name is), or its
+    checkpoint is one of the committed mini checkpoints (so a renamed copy is still caught)."""
     if not name:
         return False
-    names, shas = _mini_registry()
-    return name in names or name.startswith(MINI_PREFIX) or (checkpoint_sha256 or "") in shas
+    return name.startswith(MINI_PREFIX) or (checkpoint_sha256 or "") in _mini_shas()
 
 
 def mini_backbones(run: RunResult, metrics: Sequence[str] | None = None) -> list[tuple[str, str]]:

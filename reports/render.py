@@ -10,8 +10,9 @@ real-profile table).
 
 Text that comes from users (prompts, labels, suite and metric names, footnotes) is escaped
 for each format: Markdown HTML-escapes `<`, `>`, `&` and backslash-escapes `|`, `[`, `]` and
-backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown viewer), CSV prefixes text cells starting with `=`, `+`, `-`,
-`@`, tab or CR with a single quote (OWASP CSV injection; numbers are written unprefixed).
+backticks (a `<script>` label must not become live HTML, nor a label a link, in a Markdown
+viewer), CSV prefixes text cells starting with `=`, `+`, `-`, `@`, tab or CR with a single
+quote (OWASP CSV injection; numbers are written unprefixed).
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ def markdown(table: Table, ci: str | None = None) -> str:
     for row in table.rows:
         label = md_text(row.label) + markers(row.notes)
         cells = [md_text(x.text) if x.value is None and x.text is not None else fmt_cell(c, x, ci)
-                 for c, x in zip(table.columns, row.cells)]  # numbers need no escaping
+                 for c, x in zip(table.columns, row.cells, strict=True)]  # numbers need no escaping
         lines.append("| " + " | ".join([label] + cells) + " |")
     if table.footnotes:
         lines.append("")
@@ -154,7 +155,7 @@ def latex(table: Table, ci: str | None = None) -> str:
     for i, row in enumerate(table.rows):
         label = tex_escape(row.label + markers(row.notes))
         cells = []
-        for j, (c, x) in enumerate(zip(table.columns, row.cells)):
+        for j, (c, x) in enumerate(zip(table.columns, row.cells, strict=True)):
             text = tex_escape(fmt_cell(c, x, ci)).replace(DASH, "---")
             cells.append(f"\\textbf{{{text}}}" if i in bold[j] else text)
         body.append(" & ".join([label] + cells) + r" \\")
@@ -210,7 +211,7 @@ def to_dict(table: Table) -> dict:
                   "values": {c.key: {"value": x.value, "ci_low": x.ci_low, "ci_high": x.ci_high, "n": x.n,
                                      "best": i in best[j],
                                      **({"text": x.text} if x.text is not None else {})}
-                             for j, (c, x) in enumerate(zip(table.columns, r.cells))}}
+                             for j, (c, x) in enumerate(zip(table.columns, r.cells, strict=True))}}
                  for i, r in enumerate(table.rows)],
         "footnotes": list(table.footnotes), "notes": list(table.notes), "unranked": list(table.unranked),
         "mini_backbones": list(table.mini_backbones),

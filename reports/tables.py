@@ -18,8 +18,9 @@ a column whose rows scored different items is never ranked (no bold best), with 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from harness.errors import SabenchError
 from harness.item_ids import prompt_of
 from harness.records import RunResult
 from reports import provenance as P
+
+if TYPE_CHECKING:
+    from harness.listen.report import MosValue
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ PAPER_TABLES = {"audiocaps": TABLE1, "ttabench": TABLE2, "reconstruction": TABLE
 """Suite name -> its paper table."""
 
 Labels = Mapping[str, str] | Callable[[RunResult], str] | None
+MosCells = Mapping[str, "float | MosValue"]
+"""Human ratings by run_id, row label or system name: a number, or a listening-test MOS with its CI."""
 
 
 def _refuse(runs: Sequence[RunResult], labels: Sequence[str], i: int, diffs: Sequence[str]) -> SabenchError:
@@ -171,14 +177,14 @@ def run_labels(runs: Sequence[RunResult], labels: Labels = None) -> list[str]:
     return out
 
 
-def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: str) -> Cell:
+def _cell(run: RunResult, key: str, extra: MosCells | None, label: str) -> Cell:
     agg = run.aggregate(key)
     if agg is not None:
         return Cell(float(agg.value), agg.ci_low, agg.ci_high, n=P.cell_n(run, key))
     if extra is not None:
         for k in (run.run_id, label, run.system.name):
             if k in extra:
-                v = extra[k]
+                v: Any = extra[k]  # a number or a MosValue, told apart by duck typing (no harness.listen import)
                 if hasattr(v, "value"):       # a listening-test MOS with its CI (harness.listen.report)
                     return Cell(float(v.value), v.ci_low, v.ci_high)
                 return Cell(float(v))
@@ -188,7 +194,7 @@ def _cell(run: RunResult, key: str, extra: Mapping[str, float] | None, label: st
 def _mos_notes(runs, names, mos) -> list[str]:
     """The notes (study, raters x items, CI method) of the MOS values a table shows."""
     notes = []
-    for run, name in zip(runs, names):
+    for run, name in zip(runs, names, strict=True):
         for k in (run.run_id, name, run.system.name):
             v = (mos or {}).get(k)
             if v is not None:
@@ -215,7 +221,7 @@ def _with_n(rows: list[list[Cell]], runs: Sequence[RunResult]) -> list[list[Cell
 def _row_notes(runs, names, keys, diffs, notes: list[str], profile: str) -> list[tuple[int, ...]]:
     """Footnote numbers per row: mixing, --limit, failures, missing metrics, mini backbones."""
     per_row = []
-    for run, name, dif in zip(runs, names, diffs):
+    for run, name, dif in zip(runs, names, diffs, strict=True):
         texts = [t for _, t in dif]
         texts += [P.limit_note(run), P.failures_note(run)]
         texts += [P.missing_note(run, name, k) for k in keys if not P.has_value(run, k)]
@@ -242,7 +248,7 @@ def _unranked(spec_cols, rows, runs, names, diffs) -> tuple[list[str], list[str]
 
 
 def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = None, mixing: str = "refuse",
-                mos: Mapping[str, float] | None = None) -> Table:
+                mos: MosCells | None = None) -> Table:
     """One row per run (in the given order), one column per `spec` column.
 
     Args:
@@ -258,7 +264,8 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     for i, d in enumerate(diffs):
         if d and mixing == "refuse":
             raise _refuse(runs, names, i, [t for _, t in d])
-    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns] for r, n in zip(runs, names)]
+    rows = [[_cell(r, c.key, mos if c.key == "mos" else None, n) for c in spec.columns]
+            for r, n in zip(runs, names, strict=True)]
     keep = [j for j, c in enumerate(spec.columns)
             if c.key not in spec.optional or any(row[j].value is not None for row in rows)]
     cols = [spec.columns[j] for j in keep]
@@ -269,12 +276,13 @@ def build_table(runs: Sequence[RunResult], spec: TableSpec, labels: Labels = Non
     unranked, notes = _unranked(cols, rows, runs, names, diffs)
     if any(c.key == "mos" for c in cols):
         notes += _mos_notes(runs, names, mos)
-    unplanned = [n for r, n in zip(runs, names) if r.plan is None]
+    unplanned = [n for r, n in zip(runs, names, strict=True) if r.plan is None]
     if unplanned:
         notes.append(f"n planned unknown (no run plan stored with the result): {', '.join(unplanned)}")
-    minis = sorted({b for r in runs for _, b in P.mini_backbones(r, [c.key for c in cols])}) if profile == "real" else []
+    col_keys = [c.key for c in cols]
+    minis = sorted({b for r in runs for _, b in P.mini_backbones(r, col_keys)}) if profile == "real" else []
     return Table(spec.name, spec.title, spec.row_header, tuple(cols),
-                 tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes)),
+                 tuple(TableRow(n, tuple(row), nt) for n, row, nt in zip(names, rows, row_notes, strict=True)),
                  profile, f"{runs[0].suite} v{runs[0].suite_version}", tuple(footnotes), tuple(notes),
                  tuple(unranked), tuple(minis))
 
@@ -354,7 +362,7 @@ def _cat_row(label: str, scores: dict[str, list[float]], n: int) -> TableRow:
 
 
 def leaderboard(runs: Sequence[RunResult], labels: Labels = None, mixing: str = "refuse",
-                title: str | None = None, mos: Mapping[str, float] | None = None) -> Table:
+                title: str | None = None, mos: MosCells | None = None) -> Table:
     """Any suite: one column per metric found in the runs (first-seen order), direction from
     each metric's `higher_is_better`, precision from the values' magnitude."""
     if not runs:

@@ -7,8 +7,8 @@ and shaping happen in `harness.audio`).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from harness.errors import ManifestError, SabenchError
 

@@ -3,7 +3,7 @@
 Other areas add their lines below; keep one line per system with a one-line help text.
 """
 
-from harness.registry import SYSTEMS
+from harness.registry import ENCODER_BUNDLES, SYSTEMS
 
 _ENTRIES = [
     ("precomputed", "systems.precomputed:PrecomputedSystem",
@@ -31,3 +31,9 @@ _ENTRIES = [
 for _name, _target, _help in _ENTRIES:
     if _name not in SYSTEMS:
         SYSTEMS.register_lazy(_name, _target, help=_help)
+
+# SemanticAudio / Base Model encoder bundles a checkpoint's config.json may name (docs/trust.md)
+for _name, _target in (("real", "systems.semanticaudio.real_encoders:real_encoders"),
+                       ("weightless", "systems.semanticaudio.encoders:weightless_encoders")):
+    if _name not in ENCODER_BUNDLES:
+        ENCODER_BUNDLES.register_lazy(_name, _target, help=f"SemanticAudio encoder bundle {_name!r}")

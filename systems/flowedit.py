@@ -29,8 +29,9 @@ first (n_max - n_min) edited steps, plus one per step for the last n_min
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
@@ -55,7 +56,7 @@ class FlowEditConfig:
         return asdict(self)
 
     @classmethod
-    def from_params(cls, params: dict, prefix: str = "edit_") -> "FlowEditConfig":
+    def from_params(cls, params: dict, prefix: str = "edit_") -> FlowEditConfig:
         """From a system's flat parameters: edit_steps, edit_n_max, edit_n_min, edit_n_avg,
         edit_src_cfg, edit_tar_cfg (missing ones keep the defaults)."""
         kinds = {"steps": int, "n_max": int, "n_min": int, "n_avg": int, "src_cfg": float, "tar_cfg": float}

@@ -25,8 +25,8 @@ folder's cached samples, while moving the same folder elsewhere changes nothing.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from harness.errors import ManifestError
 from harness.hashing import sha256_file, sha256_json

@@ -16,12 +16,12 @@ seconds to wait per item, which changes timing only (used by the kill-and-resume
 from __future__ import annotations
 
 import time
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from harness.records import (Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo,
-                             freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import numpy_rng
 from harness.system import System
 
@@ -75,10 +75,10 @@ class _SignalSystem(System):
         return [self._out(r.prompt, r.seed, self._frames(r.prompt.duration)) for r in requests]
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
-        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, sources)]
+        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, sources, strict=True)]
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
-        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, inputs)]
+        return [self._out(r.prompt, r.seed, self._frames(s.duration)) for r, s in zip(requests, inputs, strict=True)]
 
 
 class SilenceSystem(_SignalSystem):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,14 @@ def tmp_cache(tmp_path, monkeypatch) -> Path:
     cache.mkdir()
     monkeypatch.setenv("SABENCH_CACHE", str(cache))
     return cache
+
+
+@pytest.fixture(autouse=True)
+def _restore_torch_grad_mode():
+    """Some peers' code (fadtk, kadtk) switch autograd off globally: no test may leak that."""
+    torch = sys.modules.get("torch")
+    before = torch.is_grad_enabled() if torch is not None else True
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.is_grad_enabled() != before:
+        torch.set_grad_enabled(before)

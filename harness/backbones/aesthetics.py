@@ -16,8 +16,9 @@ Precision comes from `model_cfg["precision"]` and is recorded in `info.version`.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class AudioboxAesthetics(Backbone):
         self._weights = weights
         self._recipe = recipe or AudioRecipe(sample_rate=SAMPLE_RATE, mono="mean", length="full")
         self.device = device
-        self._model = None
+        self._model: Any = None  # audiobox_aesthetics model (untyped), built by load()
         self._precision = "?"
         self._sha: str | None = None
 

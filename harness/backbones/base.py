@@ -10,7 +10,7 @@ Text-audio backbones also implement `embed_text(texts) -> (B, D)`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

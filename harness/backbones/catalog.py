@@ -1,8 +1,8 @@
 """The real metric backbones, registered lazily (importing this module imports no torch).
 
 Each entry is a factory `(**args) -> Backbone`; construction is cheap and reads nothing,
-`load()` reads the weights directory (docs/weights.md). The mini-world stand-ins are
-registered by their own module, `harness.backbones.mini.catalog`, imported at the end.
+`load()` reads the weights directory (docs/weights.md). Other backbones (the mini world's
+stand-ins) are registered by their own package's catalog (`suites.catalog`).
 
 | name | args | outputs |
 |---|---|---|
@@ -11,9 +11,7 @@ registered by their own module, `harness.backbones.mini.catalog`, imported at th
 | ms_clap | weights, recipe, device | embedding (B, 1024); embed_text (B, 1024) |
 | aesthetics | weights, recipe, device | CE, CU, PC, PQ (B,) |
 | vggish | weights, recipe, device | embedding (B, 128), frames (B, n_max, 128), n_frames (B,) |
-"""
-
-from importlib import import_module
+"""  # noqa: E501 - Markdown table rows cannot be wrapped
 
 from harness.registry import BACKBONES
 
@@ -29,9 +27,3 @@ BACKBONES.register_lazy("aesthetics", "harness.backbones.aesthetics:AudioboxAest
                         help="Audiobox Aesthetics CE/CU/PC/PQ, 16 kHz, 10 s windows")
 BACKBONES.register_lazy("vggish", "harness.backbones.vggish:VGGishBackbone",
                         help="VGGish 128-d pre-activation frames (0.96 s), 16 kHz")
-
-try:  # the mini-world stand-ins (their own torch-free catalog), when present in this checkout
-    import_module("harness.backbones.mini.catalog")
-except ModuleNotFoundError as exc:
-    if exc.name != "harness.backbones.mini.catalog":
-        raise

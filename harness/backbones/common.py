@@ -6,8 +6,8 @@ backbone modules import torch only inside `load()` / `embed()`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

@@ -34,9 +34,10 @@ saved and restored around the call. Shorter clips: the package's `repeatpad`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +73,8 @@ def numpy_safe_globals() -> list:
     """The numpy objects the 630k checkpoints pickle (allowed for weights-only loading)."""
     import numpy.core.multiarray as multiarray
 
-    return [multiarray.scalar, np.dtype, type(np.dtype(np.float64)), type(np.dtype(np.float32)),
+    scalar = multiarray.scalar  # type: ignore[attr-defined]  # numpy's stubs omit the pickle reconstructor
+    return [scalar, np.dtype, type(np.dtype(np.float64)), type(np.dtype(np.float32)),
             type(np.dtype(np.int64))]
 
 
@@ -102,7 +104,7 @@ class LaionClap(Backbone):
         self._recipe = recipe or AudioRecipe(sample_rate=48000, mono="mean", length="full",
                                              int16_roundtrip=True)
         self.device = device
-        self._clap = None
+        self._clap: Any = None  # laion_clap CLAP_Module (untyped), built by load()
         self._sha: str | None = None
 
     @property
@@ -119,7 +121,8 @@ class LaionClap(Backbone):
         files = [require("laion_clap", f"{TOKENIZER_DIR}/roberta-base/{f}", root)
                  for f in ("config.json", "vocab.json", "merges.txt")]
         state = self._read_state(ckpt_path)
-        clap = _build_module(self.checkpoint, Path(root) / TOKENIZER_DIR, self.device)
+        tok_dir = files[0].parent.parent  # <weights>/TOKENIZER_DIR, checked by require()
+        clap = _build_module(self.checkpoint, tok_dir, self.device)
         load_into(clap.model, state, ckpt_path, self.name)
         clap.eval()
         self._sha = combined_sha256([ckpt_path, *files])

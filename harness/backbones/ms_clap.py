@@ -25,8 +25,9 @@ the package, but any missing model weight is an error.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -75,8 +76,8 @@ class MsClap(Backbone):
         self._weights = weights
         self._recipe = recipe or AudioRecipe(sample_rate=SAMPLE_RATE, mono="mean", length="full")
         self.device = device
-        self._model = None
-        self._tokenizer = None
+        self._model: Any = None  # msclap model (untyped), built by load()
+        self._tokenizer: Any = None  # GPT-2 tokenizer, built by load()
         self._sha: str | None = None
 
     @property
@@ -94,10 +95,11 @@ class MsClap(Backbone):
         if not isinstance(ckpt, dict) or not isinstance(ckpt.get("model"), dict):
             raise WeightsError(str(ckpt_path), "ms_clap: expected a dict with key 'model'",
                                "use CLAP_weights_2023.pth")
-        model = build_model(Path(root) / GPT2_DIR)
+        gpt2_dir = files[0].parent  # <weights>/GPT2_DIR, checked by require()
+        model = build_model(gpt2_dir)
         load_into(model, ckpt["model"], ckpt_path, "ms_clap 2023", strict=False)
         self._model = model.eval().to(self.device)
-        self._tokenizer = load_tokenizer(Path(root) / GPT2_DIR)
+        self._tokenizer = load_tokenizer(gpt2_dir)
         self._sha = combined_sha256([ckpt_path, *files])
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ The metric packages reach the network at import or construction time (see
 
 `ensure_offline_env()` also sets `HF_HUB_OFFLINE=1` / `TRANSFORMERS_OFFLINE=1` for the
 process (documented knob; a user's explicit setting is kept).
-"""
+"""  # noqa: E501 - Markdown table rows cannot be wrapped
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ import os
 import sys
 import threading
 import types
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from harness.errors import WeightsError
 
@@ -43,7 +44,7 @@ def ensure_offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
-    hub = sys.modules.get("huggingface_hub.constants")
+    hub: Any = sys.modules.get("huggingface_hub.constants")  # a module: its constants are set below
     if hub is not None and os.environ.get("HF_HUB_OFFLINE") == "1":
         hub.HF_HUB_OFFLINE = True
 
@@ -65,12 +66,13 @@ def patched_attr(owner: Any, name: str, value: Any) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def redirect_from_pretrained(classes: Mapping[type, Mapping[str, Path]]) -> Iterator[None]:
+def redirect_from_pretrained(classes: Mapping[Any, Mapping[str, Path]]) -> Iterator[None]:
     """Within the block, `cls.from_pretrained(hub_name)` loads from a local folder.
 
     Args:
-        classes: for each class, hub name -> local folder. Local paths passed directly are
-            left alone; an unmapped hub name raises `WeightsError` (never a download).
+        classes: for each class (one with a `from_pretrained` classmethod), hub name -> local
+            folder. Local paths passed directly are left alone; an unmapped hub name raises
+            `WeightsError` (never a download).
     """
     with contextlib.ExitStack() as stack:
         for cls, mapping in classes.items():
@@ -114,7 +116,7 @@ def import_panns_models() -> types.ModuleType:
                 raise WeightsError("panns_inference", "package is not installed",
                                    "pip install panns_inference==0.1.1")
             alias = types.ModuleType(_PANNS_ALIAS)
-            alias.__path__ = list(spec.submodule_search_locations)  # type: ignore[attr-defined]
+            alias.__path__ = list(spec.submodule_search_locations)
             alias.__package__ = _PANNS_ALIAS
             sys.modules[_PANNS_ALIAS] = alias
         return importlib.import_module(f"{_PANNS_ALIAS}.models")

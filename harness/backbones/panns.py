@@ -18,9 +18,10 @@ the time pooling); with equal-length clips (the usual case) a batch is one forwa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -75,7 +76,7 @@ class PannsCnn14(Backbone):
             raise WeightsError(variant, f"recipe sample rate {self._recipe.sample_rate} Hz, model needs "
                                f"{self.variant.sample_rate} Hz", "use a recipe at the model's rate")
         self.device = device
-        self._model = None
+        self._model: Any = None  # panns_inference Cnn14 (untyped), built by load()
         self._logits: list = []
         self._sha: str | None = None
 

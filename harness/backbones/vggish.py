@@ -31,8 +31,9 @@ FAD pools all frames of all clips: `np.concatenate([f[:n] for f, n in zip(frames
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -121,7 +122,7 @@ class VGGishBackbone(Backbone):
         self._recipe = recipe or AudioRecipe(sample_rate=SAMPLE_RATE, mono="mean", length="pad_min",
                                              min_seconds=1.0)
         self.device = device
-        self._model = None
+        self._model: Any = None  # the VGGish torch module, built by load()
         self._sha: str | None = None
 
     @property
@@ -164,4 +165,4 @@ class VGGishBackbone(Backbone):
 
 def pooled_frames(outputs: dict[str, np.ndarray]) -> np.ndarray:
     """(sum n_i, 128): the real frames of every clip of a batch output, in clip order."""
-    return np.concatenate([f[:n] for f, n in zip(outputs["frames"], outputs["n_frames"])])
+    return np.concatenate([f[:n] for f, n in zip(outputs["frames"], outputs["n_frames"], strict=True)])

@@ -24,9 +24,9 @@ import contextlib
 import hashlib
 import os
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from harness.errors import SabenchError
 from harness.fetch import FetchError, http, hub

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 from harness.errors import SabenchError
 from harness.fetch import FetchError, http
@@ -101,8 +101,9 @@ DATA_FILES: list[DataFile] = [
          "ttabench") for k, (sha, size) in _TTA.items()],
     _f("ttabench/README.md", RESONATE, TTABENCH_COMMIT, "ttabench/prompts/README.md",
        "11289d6e1397e738c359ea7b34c683690663df082d352c8811915e05d4e435a0", 5736, "ttabench"),
-    *[_f(f"editing/zeta_MedleyMDPrompts/{name}", "HilaManor/AudioEditingCode", "70b0ad06a529007445b38adc427f8ff630966fe9",
-         f"MedleyMDPrompts/{name}", sha, size) for name, sha, size in (
+    *[_f(f"editing/zeta_MedleyMDPrompts/{name}", "HilaManor/AudioEditingCode",
+         "70b0ad06a529007445b38adc427f8ff630966fe9", f"MedleyMDPrompts/{name}", sha, size)
+      for name, sha, size in (
         ("captions_sources.csv", "6bd48e21e684175efd8ca65c8e70355d9e570b7759636ebe471935ecebbee212", 10568),
         ("captions_targets.csv", "4d76e79b6a1aacdd8ab53a863f20b8b2d878b65360989acaf4db2690a4d3d1b0", 67911),
         ("LICENSE", "f5b745ef98087f531e719ee8ca6a96809444573ecc7173c6fa68eaad39b3cc3f", 18658))],

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Display:
             def close(self) -> None:
                 pass
 
-            def __enter__(self) -> "_HubBar":
+            def __enter__(self) -> _HubBar:
                 return self
 
             def __exit__(self, *exc: Any) -> None:

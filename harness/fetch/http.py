@@ -11,9 +11,9 @@ fail at once with a one-line `FetchError`. The caller verifies and moves the fil
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 from harness.fetch import FetchError
@@ -66,7 +66,8 @@ def _check_status(resp, url: str, item: str) -> None:
                          "download it by hand into the weights directory if so")
     if code == 404:
         raise FetchError(item, f"not found at {url} (HTTP 404)",
-                         "the source moved: download it by hand (see docs/weights.md) or update harness/fetch/sources.py")
+                         "the source moved: download it by hand (see docs/weights.md) "
+                         "or update harness/fetch/sources.py")
     raise FetchError(item, f"HTTP {code} from {host} for {url}", "retry later, or download the file by hand")
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from harness.fetch import FetchError
 from harness.fetch.sources import HF, Source
@@ -45,7 +46,8 @@ def _online(timeout: float) -> Iterator[None]:
     # ENDPOINT (and the URL template built from it) are read once at import; the library also
     # sends side requests (its agent registry) to it: all go to the server of the downloads.
     values = {"HF_HUB_OFFLINE": False, "HF_HUB_DOWNLOAD_TIMEOUT": timeout, "HF_HUB_ETAG_TIMEOUT": timeout,
-              "ENDPOINT": endpoint(), "HUGGINGFACE_CO_URL_TEMPLATE": endpoint() + "/{repo_id}/resolve/{revision}/{filename}"}
+              "ENDPOINT": endpoint(),
+              "HUGGINGFACE_CO_URL_TEMPLATE": endpoint() + "/{repo_id}/resolve/{revision}/{filename}"}
     for n, v in values.items():
         setattr(constants, n, v)
     try:
@@ -64,16 +66,19 @@ def download(source: Source, staging: Path, *, item: str, revision: str | None =
     except ImportError:
         raise FetchError(item, "needs the huggingface_hub package to fetch from the hub",
                          "install it (it comes with transformers: requirements/overrides.txt)") from None
+    if source.repo is None or source.file is None:
+        raise FetchError(item, f"is not a hub file ({source.where})", "fetch it from its URL")
+    repo, file = source.repo, source.file
     rev = revision or source.revision or "main"
     staging.mkdir(parents=True, exist_ok=True)
     try:
         with _online(timeout):
-            local = hf_hub_download(source.repo, source.file, revision=rev, local_dir=staging,
+            local = hf_hub_download(repo, file, revision=rev, local_dir=staging,
                                     cache_dir=staging / ".hub-cache", endpoint=endpoint(), etag_timeout=timeout,
                                     tqdm_class=tqdm_class)
     except Exception as exc:  # noqa: BLE001 -- every hub failure becomes one line (below)
         raise _translate(exc, source, rev, item, timeout) from None
-    meta = read_download_metadata(staging, source.file)
+    meta = read_download_metadata(staging, file)
     path = Path(local)
     return HubFile(path, meta.commit_hash if meta else rev, meta.etag if meta else None, path.stat().st_size)
 
@@ -85,9 +90,10 @@ def _status(exc: BaseException) -> int | None:
 
 def _chain(exc: BaseException) -> list[BaseException]:
     seen: list[BaseException] = []
-    while exc is not None and exc not in seen:
-        seen.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        cur = cur.__cause__ or cur.__context__
     return seen
 
 
@@ -107,7 +113,8 @@ def _translate(exc: BaseException, source: Source, rev: str, item: str, timeout:
                               "revision), else update harness/fetch/sources.py")
         if isinstance(e, errors.RemoteEntryNotFoundError):
             return FetchError(item, f"{source.file} not found in {source.repo} @ {rev} (HTTP 404)",
-                              "the file moved: download it by hand (docs/weights.md) or update harness/fetch/sources.py")
+                              "the file moved: download it by hand (docs/weights.md) "
+                              "or update harness/fetch/sources.py")
         if isinstance(e, errors.RepositoryNotFoundError):
             return FetchError(item, f"{source.repo} not found, or private/gated without access (HTTP {_status(e)})",
                               f"check {page}; if it asks you to accept a licence, accept it, then {TOKEN_FIX}")

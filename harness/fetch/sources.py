@@ -17,8 +17,8 @@ record id); GitHub release assets and the AudioSet label CSV are not pinned.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from harness.errors import SabenchError
 from harness.weights import WEIGHT_FILES, WeightFile
@@ -65,7 +65,8 @@ def _hub(repo: str, file: str, revision: str | None = None) -> Source:
 
 _ZENODO_PANNS = "https://zenodo.org/records/3987831/files"
 SOURCES: dict[str, Source] = {
-    "panns/Cnn14_16k_mAP=0.438.pth": Source(url=f"{_ZENODO_PANNS}/Cnn14_16k_mAP%3D0.438.pth?download=1", immutable=True),
+    "panns/Cnn14_16k_mAP=0.438.pth":
+        Source(url=f"{_ZENODO_PANNS}/Cnn14_16k_mAP%3D0.438.pth?download=1", immutable=True),
     "panns/Cnn14_mAP=0.431.pth": Source(url=f"{_ZENODO_PANNS}/Cnn14_mAP%3D0.431.pth?download=1", immutable=True),
     "panns/class_labels_indices.csv": Source(
         url="http://storage.googleapis.com/us_audioset/youtube_corpus/v1/csv/class_labels_indices.csv"),
@@ -154,7 +155,8 @@ def files_for(name: str) -> list[WeightFile]:
              or wf.relpath.startswith(name.rstrip("/") + "/")]
     if not found:
         known = sorted({*NEEDS, *(wf.backbone for wf in WEIGHT_FILES)})
-        raise SabenchError(f"weights fetch {name}", "is not a backbone, system, table group or file of the weights table",
+        raise SabenchError(f"weights fetch {name}",
+                           "is not a backbone, system, table group or file of the weights table",
                            f"use one of: {', '.join(known)} (or --all / --for-job NAME)")
     return found
 
@@ -187,16 +189,19 @@ def job_names(job_name: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def select(names: Iterable[str] = (), all_files: bool = False, job: str | None = None) -> tuple[list[WeightFile], list[str]]:
+def select(names: Iterable[str] = (), all_files: bool = False,
+           job: str | None = None) -> tuple[list[WeightFile], list[str]]:
     """(table entries to fetch in table order, notes about names no source provides)."""
     chosen = list(names)
     if job:
         chosen += job_names(job)
     if not (chosen or all_files):
-        raise SabenchError("weights fetch", "nothing to fetch", "name backbones/systems, or pass --all or --for-job JOB")
+        raise SabenchError("weights fetch", "nothing to fetch",
+                           "name backbones/systems, or pass --all or --for-job JOB")
     wanted = {wf.relpath for name in chosen for wf in files_for(name)}
     picked = [wf for wf in WEIGHT_FILES if all_files or wf.relpath in wanted]
-    notes = [f"{n}: {NOT_PUBLISHED[n.split(':', 1)[0]]}" for n in dict.fromkeys(chosen) if n.split(":", 1)[0] in NOT_PUBLISHED]
+    notes = [f"{n}: {NOT_PUBLISHED[n.split(':', 1)[0]]}" for n in dict.fromkeys(chosen)
+             if n.split(":", 1)[0] in NOT_PUBLISHED]
     return picked, notes
 
 

@@ -81,7 +81,8 @@ def _select_runs(results: Any, args: argparse.Namespace) -> list[Any]:
             hit = [r for r in runs if sel in (r.run_id, r.system.name, labels.get(r.run_id))]
             if len(hit) != 1:
                 problem = "matches no stored run" if not hit else f"matches {len(hit)} runs"
-                raise SabenchError(f"--run {sel}", problem, "pass a run id (see `sabench listen --summary` or the report)")
+                raise SabenchError(f"--run {sel}", problem,
+                                   "pass a run id (see `sabench listen --summary` or the report)")
             picked.append(hit[0])
         runs = picked
     latest: dict[tuple, Any] = {}
@@ -190,19 +191,20 @@ def _actions(args: argparse.Namespace, store: Any, studies: list[str], out: Path
 
     one = args.study or (studies[0] if len(studies) == 1 else None)
     needs_one = args.export or args.export_trials or args.import_csv or args.add_raters
-    if needs_one and one is None:
-        raise SabenchError("sabench listen", f"{len(studies)} studies in this store: {', '.join(studies)}",
-                           "name one with --study")
-    if args.add_raters:
-        tokens = add_raters(store, one, args.add_raters)
-        print(f"{len(tokens)} new rater links in {_write_links(out, one, tokens, base_url)}")
-    if args.import_csv:
-        print(f"imported {exchange.import_ratings(store, one, Path(args.import_csv))} ratings into {one}")
-    if args.export:
-        print(f"wrote {exchange.export_ratings(store, one, Path(args.export))} ratings to {args.export}")
-    if args.export_trials:
-        print(f"wrote {exchange.export_trials(store, one, Path(args.export_trials))} trials to {args.export_trials}; "
-              f"clips: {out / 'listen' / one / 'clips'}")
+    if needs_one:
+        if one is None:
+            raise SabenchError("sabench listen", f"{len(studies)} studies in this store: {', '.join(studies)}",
+                               "name one with --study")
+        if args.add_raters:
+            tokens = add_raters(store, one, args.add_raters)
+            print(f"{len(tokens)} new rater links in {_write_links(out, one, tokens, base_url)}")
+        if args.import_csv:
+            print(f"imported {exchange.import_ratings(store, one, Path(args.import_csv))} ratings into {one}")
+        if args.export:
+            print(f"wrote {exchange.export_ratings(store, one, Path(args.export))} ratings to {args.export}")
+        if args.export_trials:
+            print(f"wrote {exchange.export_trials(store, one, Path(args.export_trials))} trials to "
+                  f"{args.export_trials}; clips: {out / 'listen' / one / 'clips'}")
     for study in ([one] if one else studies) if args.simulate else []:
         _simulate(store, study, args.simulate, args.means)
     if args.summary or args.simulate:

@@ -21,9 +21,10 @@ better side is known.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from harness.errors import SabenchError
 from harness.listen import playback
@@ -62,7 +63,7 @@ class Design:
     suite: str | None = None
     """Suite name or suite.yaml whose prompts give references/sources (default: the runs' suite)."""
 
-    def validate(self) -> "Design":
+    def validate(self) -> Design:
         bad = []
         if self.type not in TYPES:
             bad.append(("type", f"unknown test type {self.type!r}", f"use one of {', '.join(TYPES)}"))
@@ -127,7 +128,7 @@ def _labels(results: Any, runs: Sequence[Any]) -> dict[str, str]:
 
     stored = results.labels()
     names = run_labels(runs, stored or None)
-    return {r.run_id: n for r, n in zip(runs, names)}
+    return {r.run_id: n for r, n in zip(runs, names, strict=True)}
 
 
 def build_study(results_path: Path, design: Design, clip_dir: Path, data_root: Path | None = None) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def import_ratings(store: ListenStore, study: str, path: Path) -> int:
         raise SabenchError(str(p), f"missing column {missing[0]!r}", "columns: rater, trial_id, value[, play_ms]")
     raters: dict[str, int] = {}
     seen: set[tuple[int, str]] = set()
-    rows = []
+    rows: list[tuple[int, str, int, int]] = []  # (rater, trial id, value, play ms)
     for line, row in enumerate(reader, start=2):
         if len(rows) >= MAX_IMPORT_ROWS:
             raise SabenchError(str(p), f"more than {MAX_IMPORT_ROWS} rows", "split the file")
@@ -119,9 +119,12 @@ def import_ratings(store: ListenStore, study: str, path: Path) -> int:
             raise SabenchError(where, f"value {row.get('value')!r} is not a whole number from 1 to {top}",
                                "fix the row; nothing was imported")
         play = (row.get("play_ms") or "").strip()
-        play_ms = _whole(play) if play else -1
-        if play and (play_ms is None or play_ms < 0):
-            raise SabenchError(where, f"play_ms {play!r} is not a whole number of milliseconds", "fix the row")
+        play_ms = -1
+        if play:
+            parsed = _whole(play)
+            if parsed is None or parsed < 0:
+                raise SabenchError(where, f"play_ms {play!r} is not a whole number of milliseconds", "fix the row")
+            play_ms = parsed
         need = min(secs[c] for c in (t.clip_a, t.clip_b) if c) * design["min_play"] * 1000
         if play and play_ms < need - play_tolerance_ms(need):
             raise SabenchError(where, f"played {play_ms} ms, the design requires {need:.0f} ms",

@@ -26,8 +26,10 @@ border-radius:.4em;padding:.7em .3em;text-align:center;cursor:pointer;min-height
 .scale input{display:block;margin:0 auto .2em}button,.button{font-size:1.1em;padding:.7em 1.4em;border-radius:.4em;
 border:0;background:#2456a6;color:#fff;cursor:pointer;text-decoration:none;display:inline-block}
 button:disabled{background:#999}#message{min-height:1.5em;color:#a40000;font-weight:600;margin:.6em 0}
-.text{display:block;background:#f2f2f2;padding:.5em .7em;border-radius:.3em;margin-top:.2em}.attention{background:#fff2c6;padding:.5em .7em}
-.progress{color:#555}input[name=code]{font-size:1.1em;width:100%;padding:.5em}nav{margin-top:1.5em;display:flex;justify-content:space-between}
+.text{display:block;background:#f2f2f2;padding:.5em .7em;border-radius:.3em;margin-top:.2em}
+.attention{background:#fff2c6;padding:.5em .7em}
+.progress{color:#555}input[name=code]{font-size:1.1em;width:100%;padding:.5em}
+nav{margin-top:1.5em;display:flex;justify-content:space-between}
 """
 
 SCRIPT = """
@@ -89,7 +91,8 @@ def page(title: str, body: str) -> str:
 def enter_code(message: str = "") -> str:
     msg = f"<p id=message>{e(message)}</p>" if message else ""
     return page("Listening test", "<h1>Listening test</h1><p>Enter the code you were given.</p>"
-                f"{msg}<form method=get action='/go'><input name=code autocomplete=off required><p><button>Continue</button></p></form>")
+                f"{msg}<form method=get action='/go'><input name=code autocomplete=off required>"
+                "<p><button>Continue</button></p></form>")
 
 
 def consent(token: str, kind: str, total: int, min_play: float, lufs: float) -> str:
@@ -143,7 +146,8 @@ def trial(token: str, a: dict, position: int, total: int, revision: int, value: 
                      f"{'' if kind == 'ab' else f'{v}<br>'}{e(name)}</label>" for v, name in options)
     parts.append(f"<form id=trial data-assignment='{e(a['assignment'])}' data-revision={revision} "
                  f"data-api='/api/r/{e(token)}/rate'><div class=scale role=radiogroup>{radios}</div>"
-                 "<div id=message role=alert aria-live=polite></div><button id=submit>Save and continue</button></form>")
+                 "<div id=message role=alert aria-live=polite></div>"
+                 "<button id=submit>Save and continue</button></form>")
     nav = f"<a href='/r/{e(token)}/t/{position - 1}'>&larr; previous</a>" if position > 0 else "<span></span>"
     parts.append(f"<nav>{nav}<a href='/r/{e(token)}/next'>first unanswered &rarr;</a></nav>")
     return page(f"Listening test: trial {position + 1}", "".join(parts))

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import parse_qs
 
 from harness.extras import require
@@ -164,11 +164,13 @@ class _App:
     # -- API --------------------------------------------------------------------------------
     def _view(self, r: Rater, a: Assignment) -> dict[str, Any]:
         t = a.trial
+        clips: list[tuple[str | None, str, bool]]  # (clip id, label, must be played)
         if t.kind == "ab":
             first, second = (t.clip_b, t.clip_a) if a.swapped else (t.clip_a, t.clip_b)
             clips = [(first, "Clip A", True), (second, "Clip B", True)]
         elif t.kind == "mos-edit":
-            clips = ([(t.source_clip, "Source clip", False)] if t.source_clip else []) + [(t.clip_a, "Edited clip", True)]
+            clips = [(t.source_clip, "Source clip", False)] if t.source_clip else []
+            clips.append((t.clip_a, "Edited clip", True))
         else:
             clips = [(t.clip_a, "Clip", True)]
         return {"kind": t.kind, "assignment": a.assignment_id, "clips": clips, "text": t.text,
@@ -250,7 +252,7 @@ def _ranged(data: bytes, header: str | None) -> Response:
                     headers={**headers, "Content-Range": f"bytes {start}-{end}/{size}"})
 
 
-def _int(v: Any) -> bool:
+def _int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 

@@ -20,15 +20,19 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from harness.errors import SabenchError
 from harness.listen.store import ListenStore
 from harness.seeding import derive_seed, numpy_rng
+
+if TYPE_CHECKING:
+    import uvicorn
 
 MAX_RATERS = 50
 CONTROL_MEANS = {"@reference": 4.6, "@anchor": 1.4}
@@ -94,7 +98,8 @@ def rater_session(base_url: str, token: str, truth_by_clip: Mapping[str, float],
     for step in ("consent", "check"):
         status, body = call(base_url, f"/r/{token}/{step}", {"agree": True})
         if status != 200:
-            raise SabenchError(f"rater {token[:4]}...", f"{step} refused ({status}: {body.get('error')})", "check the server")
+            raise SabenchError(f"rater {token[:4]}...", f"{step} refused ({status}: {body.get('error')})",
+                               "check the server")
     status, state = call(base_url, f"/api/r/{token}")
     accepted = refused = 0
     for trial in state["trials"]:
@@ -129,7 +134,7 @@ class BackgroundServer:
 
     def __init__(self, results_path: Path, port: int = 0):
         self.results_path, self.port = results_path, port
-        self._server = None
+        self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
     def __enter__(self) -> str:
@@ -144,18 +149,20 @@ class BackgroundServer:
         sock.bind(("127.0.0.1", self.port))
         port = sock.getsockname()[1]
         config = uvicorn.Config(make_app(self.results_path), log_level="warning", lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
+        server = self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
         for _ in range(200):
-            if self._server.started:
+            if server.started:
                 break
             time.sleep(0.05)
         return f"http://127.0.0.1:{port}"
 
     def __exit__(self, *exc) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
 
 def parse_means(text: str) -> dict[str, float]:
@@ -165,7 +172,8 @@ def parse_means(text: str) -> dict[str, float]:
         try:
             out[key.strip()] = float(value)
         except ValueError:
-            raise SabenchError(f"--means {text}", f"bad entry {part!r}", "write condition=mean,condition=mean") from None
+            raise SabenchError(f"--means {text}", f"bad entry {part!r}",
+                               "write condition=mean,condition=mean") from None
         if not eq:
             raise SabenchError(f"--means {text}", f"bad entry {part!r}", "write condition=mean,condition=mean")
     return out

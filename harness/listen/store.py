@@ -25,13 +25,14 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from harness.errors import SabenchError
-from harness.store_db import BUSY_TIMEOUT_MS, connect, refuse_folder
 from harness.results import ResultsStore, _retry, _write
+from harness.store_db import BUSY_TIMEOUT_MS, connect, refuse_folder
 
 LISTEN_SCHEMA = 1
 """Version of the listening tables (meta key `listen_schema_version`)."""
@@ -185,7 +186,8 @@ class ListenStore:
             if conn.execute("SELECT 1 FROM listen_studies WHERE study=?", (study,)).fetchone():
                 raise SabenchError(f"study {study}", "already exists in this results store",
                                    "serve it as it is, or pick another --study name")
-            conn.execute("INSERT INTO listen_studies VALUES (?,?,?)", (study, json.dumps(design, sort_keys=True), now()))
+            conn.execute("INSERT INTO listen_studies VALUES (?,?,?)",
+                         (study, json.dumps(design, sort_keys=True), now()))
             conn.executemany("INSERT INTO listen_clips VALUES (?,?,?,?,?)",
                              [(study, c.clip_id, c.path, c.role, c.seconds) for c in clips])
             conn.executemany("INSERT INTO listen_trials VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -212,9 +214,11 @@ class ListenStore:
         """A new rater with their trials in order: [(assignment id, trial id, swapped)]."""
         conn = self._db()
         with _write(conn):
-            row = conn.execute("SELECT COALESCE(MAX(rater_id), 0) FROM listen_raters WHERE study=?", (study,)).fetchone()
+            row = conn.execute("SELECT COALESCE(MAX(rater_id), 0) FROM listen_raters WHERE study=?",
+                               (study,)).fetchone()
             rid = int(row[0]) + 1
-            conn.execute("INSERT INTO listen_raters VALUES (?,?,?,?,?,?,?)", (study, rid, token, now(), None, None, origin))
+            conn.execute("INSERT INTO listen_raters VALUES (?,?,?,?,?,?,?)",
+                         (study, rid, token, now(), None, None, origin))
             conn.executemany("INSERT INTO listen_assignments VALUES (?,?,?,?,?,?,?)",
                              [(study, rid, k, a, t, int(s), None) for k, (a, t, s) in enumerate(assignments)])
         return rid
@@ -265,8 +269,9 @@ class ListenStore:
             shown = conn.execute("SELECT first_shown FROM listen_assignments WHERE study=? AND rater_id=? AND "
                                  "trial_id=?", (rater.study, rater.rater_id, trial_id)).fetchone()
             new = have + 1
-            conn.execute("INSERT INTO listen_ratings VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT(study, rater_id, trial_id) "
-                         "DO UPDATE SET value=excluded.value, play_ms=excluded.play_ms, ended=excluded.ended, "
+            conn.execute("INSERT INTO listen_ratings VALUES (?,?,?,?,?,?,?,?,?,?) "
+                         "ON CONFLICT(study, rater_id, trial_id) DO UPDATE SET value=excluded.value, "
+                         "play_ms=excluded.play_ms, ended=excluded.ended, "
                          "submitted=excluded.submitted, revision=excluded.revision",
                          (rater.study, rater.rater_id, trial_id, value, play_ms, int(ended),
                           shown[0] if shown else None, t, t, new))

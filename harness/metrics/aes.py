@@ -7,7 +7,7 @@ is better; the run value is the mean over items (TTA-Bench averages each axis ov
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -46,12 +46,12 @@ class AestheticsMetric(Metric):
                 raise SabenchError(self.backbone, f"no {self.axis!r} output (has {sorted(outputs)})",
                                    "use the Audiobox Aesthetics backbone")
             col = np.asarray(outputs[self.axis], np.float64).reshape(-1)  # (b,)
-            for i, v in zip(indices, col):
+            for i, v in zip(indices, col, strict=True):
                 values[i] = float(v)
         missing = [paths[i] for i, v in enumerate(values) if v is None]
         if missing:
             raise SabenchError(missing[0], f"{self.backbone} returned no score", "check the audio file")
-        per_item = {item_id: v for (item_id, _), v in zip(pairs, values)}
+        per_item = {item_id: v for (item_id, _), v in zip(pairs, values, strict=True) if v is not None}
         extras = {"convention_id": f"aes_{self.axis.lower()}_{slug(meta['backbone'])}", "axis": AXES[self.axis],
                   "n": len(per_item), "backbone": meta}
         return MetricOutput(per_item=per_item, extras=extras)

@@ -9,12 +9,17 @@ from harness.registry import METRICS
 
 _ENTRIES = (
     # generic factories
-    ("fd", "harness.metrics.fd:make_fd", "Fréchet distance on clip embeddings (args: backbone, output, reference_stats, preset)"),
-    ("kad", "harness.metrics.kad:make_kad", "Kernel Audio Distance (kadtk: unbiased MMD, Gaussian kernel, median bandwidth, x100)"),
+    ("fd", "harness.metrics.fd:make_fd",
+     "Fréchet distance on clip embeddings (args: backbone, output, reference_stats, preset)"),
+    ("kad", "harness.metrics.kad:make_kad",
+     "Kernel Audio Distance (kadtk: unbiased MMD, Gaussian kernel, median bandwidth, x100)"),
     ("fad", "harness.metrics.fd:make_fad", "Fréchet distance on pooled frame embeddings (VGGish-style)"),
-    ("is", "harness.metrics.classifier:make_is", "Inception Score on classifier logits (softmax, 10 splits, seed 2020)"),
-    ("kl_ref_to_gen", "harness.metrics.classifier:make_kl_ref_to_gen", "paired KL(ref || gen) of softmax class distributions"),
-    ("kl_gen_to_ref", "harness.metrics.classifier:make_kl_gen_to_ref", "paired KL(gen || ref) of softmax class distributions"),
+    ("is", "harness.metrics.classifier:make_is",
+     "Inception Score on classifier logits (softmax, 10 splits, seed 2020)"),
+    ("kl_ref_to_gen", "harness.metrics.classifier:make_kl_ref_to_gen",
+     "paired KL(ref || gen) of softmax class distributions"),
+    ("kl_gen_to_ref", "harness.metrics.classifier:make_kl_gen_to_ref",
+     "paired KL(gen || ref) of softmax class distributions"),
     ("clap", "harness.metrics.clap:make_clap", "CLAP cosine(output audio, prompt text) (arg: backbone)"),
     ("clap_target", "harness.metrics.clap:make_clap_target", "editing: CLAP cosine(edited audio, target text)"),
     ("delta_clap", "harness.metrics.clap:make_delta_clap", "editing: CLAP(edited, target) - CLAP(source, target)"),

@@ -10,13 +10,20 @@ L2-normalised, MS-CLAP's are not; cosine is the same either way). Never x100, ne
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, metric_info, per_clip_vectors, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    metric_info,
+    per_clip_vectors,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import cosine
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo
@@ -63,7 +70,7 @@ class ClapMetric(Metric):
             source = cosine(self._audio(ctx, [p[1] for _, p in pairs]), text, self.eps)  # (N,)
             extras.update(mean_clap_target=float(score.mean()), mean_clap_source=float(source.mean()))
             score = score - source
-        return MetricOutput(per_item=dict(zip(ids, map(float, score))), extras=extras)
+        return MetricOutput(per_item=dict(zip(ids, map(float, score), strict=True)), extras=extras)
 
 
 def make_clap(name: str = "clap", backbone: str | None = None, mode: str = "text", output: str = "embedding",
@@ -72,9 +79,9 @@ def make_clap(name: str = "clap", backbone: str | None = None, mode: str = "text
     p = get_preset(preset)
     conv = p.clap
     bb = backbone or (conv.backbone if conv else "laion_clap")
-    same = conv is not None and conv.backbone == bb
+    same = conv if conv is not None and conv.backbone == bb else None  # the preset's convention applies
     return ClapMetric(name, bb, mode, output, p.clap_eps if eps is None else eps, preset,
-                      conv.checkpoint if same else None, conv.recipe if same else None)
+                      same.checkpoint if same else None, same.recipe if same else None)
 
 
 def make_clap_laion(**kw) -> ClapMetric:

@@ -7,16 +7,27 @@ same item's reference, keyed by item id (never by order), in a direction named b
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 
+from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, metric_info, per_clip_vectors, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    metric_info,
+    per_clip_vectors,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import inception_score, kl_softmax
 from harness.metrics.presets import get_preset
 from harness.records import MetricInfo
+
+T = TypeVar("T", int, float)
 
 
 class InceptionScoreMetric(Metric):
@@ -75,7 +86,17 @@ class KLMetric(Metric):
                   "direction": "KL(ref||gen)" if self.direction == "ref_to_gen" else "KL(gen||ref)",
                   "eps": self.eps, "pairing": "by item id", "n": len(ids), "backbone": meta,
                   **recipe_check(ctx, self.backbone, self.expected_recipe)}
-        return MetricOutput(per_item=dict(zip(ids, map(float, kl))), extras=extras)
+        return MetricOutput(per_item=dict(zip(ids, map(float, kl), strict=True)), extras=extras)
+
+
+def _or_preset(metric: str, arg: str, value: T | None | str, preset_value: T | None) -> T | None:
+    """`value`, or the preset's when it is the string "preset" (the only string accepted)."""
+    if isinstance(value, str):
+        if value != "preset":
+            raise SabenchError(f"metric {metric}", f"{arg} {value!r} is not a number",
+                               f"give a number, null, or 'preset' for the preset's {arg}")
+        return preset_value
+    return value
 
 
 def _with_classifier(preset: str, backbone: str | None):
@@ -89,12 +110,13 @@ def _with_classifier(preset: str, backbone: str | None):
 
 
 def make_is(name: str = "is", backbone: str | None = None, output: str | None = None,
-            splits: int | None = None, seed: int | None | str = "preset", preset: str = "sabench") -> InceptionScoreMetric:
+            splits: int | None = None, seed: int | None | str = "preset",
+            preset: str = "sabench") -> InceptionScoreMetric:
     """Inception Score (defaults from the preset: PANNs 16k logits, 10 splits, seed 2020)."""
     p = _with_classifier(preset, backbone)
     bb = backbone or p.classifier.backbone
     return InceptionScoreMetric(name, bb, output or p.classifier.output, splits or p.is_splits,
-                                p.is_seed if seed == "preset" else seed, preset,
+                                _or_preset(name, "seed", seed, p.is_seed), preset,
                                 p.classifier.recipe if bb == p.classifier.backbone else None)
 
 
@@ -104,7 +126,7 @@ def make_kl(direction: str, name: str | None = None, backbone: str | None = None
     p = _with_classifier(preset, backbone)
     bb = backbone or p.classifier.backbone
     return KLMetric(name or f"kl_{direction}", bb, output or p.classifier.output, direction,
-                    p.kl_eps if eps == "preset" else eps, preset,
+                    _or_preset(name or f"kl_{direction}", "eps", eps, p.kl_eps), preset,
                     p.classifier.recipe if bb == p.classifier.backbone else None)
 
 

@@ -6,8 +6,9 @@ backbone batches are mapped back through the indices the context yields.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -24,12 +25,14 @@ def require_paths(items: Sequence[EvalItem], roles: Sequence[str], metric: str) 
         if it.item_id in seen:
             raise SabenchError(it.item_id, f"duplicate item id for metric {metric}", "make item ids unique")
         seen.add(it.item_id)
-        paths = tuple(it.path(r) for r in roles)
-        for role, p in zip(roles, paths):
+        paths: list[str] = []
+        for role in roles:
+            p = it.path(role)
             if not p:
                 raise SabenchError(it.item_id, f"metric {metric} needs a {role} audio path",
                                    f"give the item a {role} or drop {metric} from the suite")
-        out.append((it.item_id, paths))
+            paths.append(p)
+        out.append((it.item_id, tuple(paths)))
     if not out:
         raise SabenchError(metric, "no items to score", "check the suite's prompts and limit")
     return out
@@ -100,13 +103,13 @@ def per_clip_vectors(ctx: MetricContext, backbone: str, paths: Sequence[str], ke
     """(N, D) float64: one vector per path (frame rows averaged), in `paths` order."""
     out: list[np.ndarray | None] = [None] * len(paths)
     for indices, blocks in iter_blocks(ctx, backbone, paths, key):
-        for i, b in zip(indices, blocks):
+        for i, b in zip(indices, blocks, strict=True):
             out[i] = b.mean(axis=0)
     missing = [paths[i] for i, r in enumerate(out) if r is None]
     if missing:
         raise SabenchError(missing[0], f"{backbone} returned no {key!r} for {len(missing)} file(s)",
                            "check the embedding cache and the audio files")
-    return np.stack(out)
+    return np.stack([r for r in out if r is not None])  # (N, D): none is missing here
 
 
 def slug(name: str) -> str:

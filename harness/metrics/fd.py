@@ -9,14 +9,21 @@ backbone checkpoint and recipe must match the backbone in use.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
-from harness.metrics.common import (backbone_meta, iter_blocks, metric_info, recipe_check,
-                                    require_paths, slug, unique_paths)
+from harness.metrics.common import (
+    backbone_meta,
+    iter_blocks,
+    metric_info,
+    recipe_check,
+    require_paths,
+    slug,
+    unique_paths,
+)
 from harness.metrics.numerics import frechet_distance
 from harness.metrics.presets import get_preset
 from harness.metrics.streaming import GaussianStats
@@ -35,9 +42,22 @@ def embedding_stats(ctx: MetricContext, backbone: str, paths: Sequence[str], out
         if not pool_frames and frames != {1}:
             raise SabenchError(backbone, f"output {output!r} has {max(frames)} frames per clip",
                                "use the 'fad' metric (pools frames) or a clip-level output")
-        rows = np.concatenate(blocks)  # (rows, D) float64
-        stats.update(rows.astype(np.float16).astype(np.float64) if float16 else rows)  # one merge per batch
+        if float16:
+            for b in blocks:
+                merge_float16_file(stats, b)
+        else:
+            stats.update(np.concatenate(blocks))  # (rows, D) float64, one merge per batch
     return stats
+
+
+def merge_float16_file(stats: GaussianStats, rows: np.ndarray) -> None:
+    """One clip's rows (F, D) as fadtk/kadtk's online statistics take a stored float16 file: the
+    file's mean is `np.mean` of the float16 array (a float16 result), its scatter is exact (np.cov
+    in float64 x (F - 1)), and files are merged with the mean-shift term."""
+    r16 = np.asarray(rows).astype(np.float16)  # (F, D) as stored
+    x = r16.astype(np.float64)
+    xc = x - x.mean(axis=0)  # (F, D)
+    stats.merge_summary(len(x), np.mean(r16, axis=0), xc.T @ xc)  # float16 mean, (D, D) float64 scatter
 
 
 class FrechetMetric(Metric):
@@ -98,11 +118,13 @@ def make_fad(name: str = "fad", backbone: str | None = None, output: str | None 
              reference_stats: str | None = None, preset: str = "sabench") -> FrechetMetric:
     """FAD: per-frame embeddings (VGGish 0.96 s frames) of all files pooled into one set."""
     conv = get_preset(preset).fad
-    if conv is None and backbone is None:
-        raise SabenchError(f"fad (preset {preset})", "the preset defines no FAD backbone", "pass backbone=")
+    if conv is None:
+        if not backbone:
+            raise SabenchError(f"fad (preset {preset})", "the preset defines no FAD backbone", "pass backbone=")
+        return FrechetMetric(name, backbone, output or "embedding", True, reference_stats, preset, None)
     bb = backbone or conv.backbone
-    return FrechetMetric(name, bb, output or (conv.output if conv else "embedding"), True, reference_stats,
-                         preset, conv.recipe if conv and bb == conv.backbone else None)
+    return FrechetMetric(name, bb, output or conv.output, True, reference_stats,
+                         preset, conv.recipe if bb == conv.backbone else None)
 
 
 def make_fd_pann(**kw) -> FrechetMetric:

@@ -131,10 +131,11 @@ FRECHET_AUDIO_DISTANCE = MetricPreset(
           "PANNs uses fmax=16 kHz (panns_inference: 14 kHz), so only 16 kHz is reproduced. No IS/KL.",
 )
 
-# fadtk / kadtk: torchaudio mean -> Resample(kaiser_best) -> 16-bit WAV -> int16/32768; float16 embeddings.
-_FADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best", length="pad_min", min_seconds=1.0,
+# fadtk / kadtk: torchaudio mean -> transforms.Resample(kaiser_best; float64-computed kernel) -> 16-bit WAV
+# -> int16/32768; float16 embeddings.
+_FADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best_f64kernel", length="pad_min", min_seconds=1.0,
                      int16_roundtrip=True)
-_KADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best", int16_roundtrip=True)
+_KADTK = AudioRecipe(16000, mono="mean", resampler="sinc_kaiser_best_f64kernel", int16_roundtrip=True)
 FADTK = MetricPreset(
     name="fadtk", toolkit="microsoft/fadtk 1.1.0",
     fd=BackboneConvention("panns16k", _PANN16, "embedding", _FADTK),

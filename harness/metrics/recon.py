@@ -18,9 +18,9 @@ recipe because the mel filterbank and frame count depend on it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from typing import Sequence
 
 import numpy as np
 
@@ -46,6 +46,15 @@ class SpectralLossConfig:
     mag_weight: float = 1.0
     log_weight: float = 1.0
     pow: float = 2.0
+
+    def mel_band(self, k: int) -> tuple[int, float, float | None] | None:
+        """(n_mels, fmin, fmax) of scale k, or None for a plain STFT loss."""
+        if self.n_mels is None:
+            return None
+        if self.mel_fmin is None or self.mel_fmax is None:
+            raise SabenchError(f"spectral loss {self.name}", "mel bands need mel_fmin and mel_fmax",
+                               "give both, one value per window length")
+        return self.n_mels[k], self.mel_fmin[k], self.mel_fmax[k]
 
 
 MEL_DAC_DEFAULT = SpectralLossConfig("mel_dac_default", (2048, 512), (150, 80), (0.0, 0.0), (None, None))
@@ -105,8 +114,9 @@ def spectral_loss(x, y, sample_rate: int, cfg: SpectralLossConfig):
             raise SabenchError("spectral_loss", f"{x.shape[-1]} samples is too short for window {w}",
                                f"use clips longer than {w // 2 + 1} samples")
         sx, sy = _magnitude(x, w), _magnitude(y, w)  # (B, F, N)
-        if cfg.n_mels is not None:
-            fb = _mel_basis(sample_rate, w, cfg.n_mels[k], cfg.mel_fmin[k], cfg.mel_fmax[k])  # (M, F)
+        band = cfg.mel_band(k)
+        if band is not None:
+            fb = _mel_basis(sample_rate, w, *band)  # (M, F)
             sx = (sx.transpose(1, 2) @ fb.T).transpose(1, 2)  # (B, M, N)
             sy = (sy.transpose(1, 2) @ fb.T).transpose(1, 2)
         lx = sx.clamp(cfg.clamp_eps).pow(cfg.pow).log10()

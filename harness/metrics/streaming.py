@@ -14,8 +14,9 @@ is the same merge fadtk uses for per-directory statistics.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -34,7 +35,7 @@ class GaussianStats:
         """Provenance (backbone, checkpoint sha256, recipe id, output key); saved with the stats."""
 
     # ---------------------------------------------------------------- accumulate
-    def update(self, rows: np.ndarray) -> "GaussianStats":
+    def update(self, rows: np.ndarray) -> GaussianStats:
         """Add a batch of rows (B, D); any float dtype, accumulated in float64."""
         x = np.asarray(rows, np.float64)
         if x.ndim == 1:
@@ -52,6 +53,12 @@ class GaussianStats:
         self._merge(x.shape[0], mb, xc.T @ xc)
         return self
 
+    def merge_summary(self, n: int, mean: np.ndarray, scatter: np.ndarray) -> GaussianStats:
+        """Fold in a block given as (row count, mean (D,), scatter about its own mean (D, D))."""
+        if n:
+            self._merge(int(n), np.asarray(mean, np.float64), np.asarray(scatter, np.float64))
+        return self
+
     def _merge(self, nb: int, mb: np.ndarray, m2b: np.ndarray) -> None:
         if self.dim is None or self._mean is None:
             self.dim = mb.shape[0]
@@ -66,18 +73,22 @@ class GaussianStats:
         self._m2 = self._m2 + m2b + np.outer(delta, delta) * (na * nb / n)
         self.count = n
 
-    def merge(self, other: "GaussianStats") -> "GaussianStats":
+    def merge(self, other: GaussianStats) -> GaussianStats:
         """Fold another accumulator into this one (e.g. shards from several workers)."""
         if other.count:
-            self._merge(other.count, other._mean, other._m2)
+            self._merge(other.count, *other._accumulated())
         return self
+
+    def _accumulated(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mean (D,), scatter (D, D)) float64; an accumulator without rows is an error."""
+        if not self.count or self._mean is None or self._m2 is None:
+            raise SabenchError("GaussianStats", "no rows accumulated", "score at least two clips")
+        return self._mean, self._m2
 
     # ---------------------------------------------------------------- results
     @property
     def mean(self) -> np.ndarray:
-        if not self.count:
-            raise SabenchError("GaussianStats", "no rows accumulated", "score at least two clips")
-        return self._mean.copy()
+        return self._accumulated()[0].copy()
 
     @property
     def cov(self) -> np.ndarray:
@@ -85,26 +96,28 @@ class GaussianStats:
         if self.count < 2:
             raise SabenchError("GaussianStats", f"covariance needs >= 2 rows, have {self.count}",
                                "score at least two clips (or frames)")
-        return self._m2 / (self.count - 1)
+        return self._accumulated()[1] / (self.count - 1)
 
     # ---------------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:
         """Write count, mean, scatter and provenance to a .npz file (atomic rename)."""
         path = Path(path)
+        mean, m2 = self._accumulated()
         tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez(tmp, count=np.int64(self.count), mean=self._mean, m2=self._m2,
+        np.savez(tmp, count=np.int64(self.count), mean=mean, m2=m2,
                  meta=np.array(json.dumps(self.meta, sort_keys=True)))
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: str | Path) -> "GaussianStats":
+    def load(cls, path: str | Path) -> GaussianStats:
         """Read statistics written by `save`, or a plain {mu, sigma, n} file (fadtk/pytorch-fid style)."""
         try:
             with np.load(path, allow_pickle=False) as z:
                 keys = set(z.files)
                 if {"count", "mean", "m2"} <= keys:
                     st = cls(int(z["mean"].shape[0]), json.loads(str(z["meta"])) if "meta" in keys else {})
-                    st.count, st._mean, st._m2 = int(z["count"]), z["mean"].astype(np.float64), z["m2"].astype(np.float64)
+                    st.count = int(z["count"])
+                    st._mean, st._m2 = z["mean"].astype(np.float64), z["m2"].astype(np.float64)  # (D,), (D, D)
                     return st
                 if {"mu", "sigma"} <= keys:
                     n = int(z["n"]) if "n" in keys else 0
@@ -115,6 +128,7 @@ class GaussianStats:
                     st.count, st._mean, st._m2 = n, z["mu"].astype(np.float64), z["sigma"].astype(np.float64) * (n - 1)
                     return st
         except (OSError, ValueError) as exc:
-            raise SabenchError(str(path), f"unreadable statistics file ({exc})", "recompute the reference statistics") from exc
+            raise SabenchError(str(path), f"unreadable statistics file ({exc})",
+                               "recompute the reference statistics") from exc
         raise SabenchError(str(path), f"not a statistics file (keys {sorted(keys)})",
                            "write it with GaussianStats.save or provide mu, sigma, n")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable, Sequence
 
 from harness.errors import SabenchError
 from harness.hashing import sha256_file, sha256_json
@@ -115,7 +115,7 @@ def filter_candidates(candidates: Sequence[Candidate], scorer: Scorer, min_delta
         raise SabenchError("editing scorer", f"returned {len(scores)} scores for {len(candidates)} candidates",
                            "return one (source_target, edited_target) pair per candidate")
     kept = []
-    for cand, (src, edited) in zip(candidates, scores):
+    for cand, (src, edited) in zip(candidates, scores, strict=True):
         src, edited = float(src), float(edited)
         if edited - src > min_delta and src < max_source_target:
             kept.append(replace(cand, clap_source_target=src, clap_edited_target=edited))

@@ -66,7 +66,8 @@ def _article(before: str, word: str) -> str:
     return before[:m.start()] + m.group(1) + ("n" if an else "") + " "
 
 
-_CLAUSE = re.compile(r"(,?\s+(?:and then|followed by|while|then|and|as)\s+)(?!.*\b(?:and then|followed by|while|then|and|as)\s)(.+)$",
+_CLAUSE = re.compile(r"(,?\s+(?:and then|followed by|while|then|and|as)\s+)"
+                     r"(?!.*\b(?:and then|followed by|while|then|and|as)\s)(.+)$",
                      flags=re.IGNORECASE)
 
 

@@ -17,8 +17,9 @@ missing or whose edit fails scores (nan, nan), which the filter drops; their cou
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,8 +32,8 @@ class SystemClapScorer:
 
     def __init__(self, system: Any, clap: str, audio_dir: str | Path, *, seed: int = 0,
                  cache_dir: str | Path | None = None, profile: str = "real", score_device: str | None = None):
-        from harness.system_spec import build_system as make_system
         from harness.paths import cache_root
+        from harness.system_spec import build_system as make_system
 
         self.system = make_system(system) if isinstance(system, str) else system
         if "edit" not in getattr(self.system, "capabilities", ()):
@@ -63,7 +64,7 @@ class SystemClapScorer:
         text = np.asarray(ctx.embed_text(self.clap, [candidates[i].target_text for i in ok]), np.float64)
         src = per_clip_vectors(ctx, self.clap, [sources[i] for i in ok], "embedding")      # (N, D)
         edit = per_clip_vectors(ctx, self.clap, [edits[i] for i in ok], "embedding")       # (N, D)
-        for i, s, e in zip(ok, cosine(src, text), cosine(edit, text)):
+        for i, s, e in zip(ok, cosine(src, text), cosine(edit, text), strict=True):
             out[i] = (float(s), float(e))
         return out
 
@@ -113,9 +114,13 @@ class SystemClapScorer:
 
         try:
             outs = self.system.edit([r for _, r in batch], [audio_io.read(r.source) for _, r in batch])
+            if len(outs) != len(batch):
+                raise SabenchError(f"scorer system {self.system.name}",
+                                   f"returned {len(outs)} outputs for {len(batch)} requests",
+                                   "return one Audio per request, in order")
         except Exception as exc:  # noqa: BLE001 -- one failing batch drops its candidates, by name
             for i, _ in batch:
                 self.dropped[candidates[i].id] = describe(exc)
             return
-        for (i, req), audio in zip(batch, outs):
+        for (i, req), audio in zip(batch, outs, strict=True):
             edits[i] = store.put_audio(req.key(self.system.info), audio).path

@@ -24,8 +24,8 @@ says (the edited event's span, plus the room tail; the whole clip for Atmosphere
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 

@@ -28,7 +28,7 @@ def _batched(fn, x: torch.Tensor, bs: int = 50):
     with torch.no_grad():
         outs = [fn(x[i:i + bs]) for i in range(0, len(x), bs)]
     if isinstance(outs[0], tuple):
-        return tuple(torch.cat(o) for o in zip(*outs))
+        return tuple(torch.cat(o) for o in zip(*outs, strict=True))
     return torch.cat(outs)
 
 
@@ -66,8 +66,8 @@ def eval_semantic(model, audio: torch.Tensor, frame_labels: torch.Tensor) -> dic
 
 
 def eval_vae(model, audio: torch.Tensor) -> dict:
-    from harness.backbones.mini.features import LogMel
     from harness.metrics.recon import MEL_DAC_DEFAULT, spectral_loss
+    from suites.synthcaps.backbones.features import LogMel
 
     with torch.no_grad():
         y = torch.cat([model.decode(model.encode(audio[i:i + 10])[0], audio.shape[-1])
@@ -79,9 +79,13 @@ def eval_vae(model, audio: torch.Tensor) -> dict:
     return {"mel_loss_dac": dac, "logmel_l1": l1, "n": len(audio)}
 
 
+def _ranks(v: np.ndarray) -> np.ndarray:
+    """(N,) -> (N,) float ranks 0..N-1 (ties broken by position)."""
+    return np.argsort(np.argsort(v)).astype(float)
+
+
 def eval_quality(model, audio: torch.Tensor, seed: int = 0) -> dict:
     x, q = degrade_batch(audio.numpy(), derive_seed(seed, "quality-test"))
     pred = _batched(model, torch.from_numpy(x)).numpy()
-    rank = lambda v: np.argsort(np.argsort(v)).astype(float)
-    rho = float(np.corrcoef(rank(pred), rank(q))[0, 1])
+    rho = float(np.corrcoef(_ranks(pred), _ranks(q))[0, 1])
     return {"spearman": rho, "mae": float(np.abs(pred - q).mean()), "n": len(audio)}

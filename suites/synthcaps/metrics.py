@@ -14,7 +14,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -77,7 +77,7 @@ def order_accuracy(frame_probs: np.ndarray, order: Sequence[str], threshold: flo
     if len(order) < 2:
         return None
     on = onsets(frame_probs, threshold, min_frames)
-    pairs = list(zip(order[:-1], order[1:]))
+    pairs = list(zip(order[:-1], order[1:], strict=True))
     ok = [a in on and b in on and on[a] < on[b] for a, b in pairs]
     return float(np.mean(ok))
 
@@ -86,7 +86,7 @@ def logmel(x: np.ndarray) -> np.ndarray:
     """(T,) @ 16 kHz -> (64, T // 160) log mel power, the mini backbones' front end."""
     import torch
 
-    from harness.backbones.mini.features import LogMel
+    from suites.synthcaps.backbones.features import LogMel
 
     with torch.no_grad():
         return LogMel()(torch.from_numpy(np.asarray(x, np.float32))[None])[0].numpy()

@@ -13,19 +13,19 @@ All audio is 16 kHz mono; one frame = 640 samples, so semantic frames and latent
 `suites.synthcaps.mini_encoders:mini_encoders` (`Encoders.spec`); its `sha256` combines the
 three backbones' manifest-verified weight hashes, so retrained backbones change every mini
 system's fingerprint (with the `mini_clap` backbone version: version 2 runs the text GRU
-packed, so token states no longer depend on the batch's longest caption). Weights come from `harness.backbones.mini.checkpoints.checkpoint_dir()`
+packed, so token states no longer depend on the batch's longest caption). Weights come from
+`suites.synthcaps.backbones.checkpoints.checkpoint_dir()`
 (`$SABENCH_MINI_CHECKPOINTS` overrides); the `root` argument (a real weights folder) is unused.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
 from harness.hashing import sha256_json
-from systems.semanticaudio.encoders import (AcousticVAE, Encoders, SemanticEncoder, TextEncoder,
-                                            TextFeatures, pad_frames)
+from systems.semanticaudio.encoders import AcousticVAE, Encoders, SemanticEncoder, TextEncoder, TextFeatures, pad_frames
 
 SR = 16000
 HOP = 640
@@ -44,7 +44,7 @@ class MiniTextEncoder(TextEncoder):
         self.global_dim = clap.text.out.out_features        # 128
 
     def encode(self, texts: Sequence[str]) -> TextFeatures:
-        from suites.synthcaps.training import encode_texts
+        from suites.synthcaps.backbones.models import encode_texts
 
         ids = encode_texts([str(t) for t in texts])          # (B, L) int64, 0 = pad
         with torch.no_grad():
@@ -94,8 +94,8 @@ class MiniVAE(AcousticVAE):
 
 def mini_encoders(_root: str | None = None) -> Encoders:
     """The mini bundle (weights verified against the mini manifest when loaded)."""
-    from harness.backbones.mini.backbones import MiniClap, MiniSemantic
-    from harness.backbones.mini.backbones import MiniVAE as VAEBackbone
+    from suites.synthcaps.backbones.backbones import MiniClap, MiniSemantic
+    from suites.synthcaps.backbones.backbones import MiniVAE as VAEBackbone
 
     text, sem, vae = MiniTextEncoder(MiniClap()), MiniSemanticEncoder(MiniSemantic()), MiniVAE(VAEBackbone())
     sha = sha256_json({"mini_clap": text.bb.info.checkpoint_sha256, "mini_clap_version": text.bb.info.version,

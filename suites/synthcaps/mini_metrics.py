@@ -6,14 +6,18 @@
 - `EventOrder`: order accuracy of the prompt's foreground sources (tag "order"); items with
   fewer than two foreground events are not scored.
 - `EditDistance` ("mel" or "latent"): output vs the ground-truth reference (lower is better).
+- `QualityMetric`: the mean `mini_quality` score of the outputs (the Audiobox Aesthetics
+  stand-in; one axis, in [0, 1], higher = cleaner), reported by the mini TTA suite next to
+  the mini CLAP score, as TTA-Bench reports AES next to CLAP.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric, MetricContext, MetricOutput
 from harness.metrics.common import backbone_meta, iter_blocks, metric_info, require_paths
 from harness.records import AudioRecipe, MetricInfo
@@ -23,7 +27,7 @@ from suites.synthcaps import metrics as N
 def _blocks(ctx: MetricContext, backbone: str, paths: list[str], key: str) -> list[np.ndarray]:
     out: list[np.ndarray | None] = [None] * len(paths)
     for indices, blocks in iter_blocks(ctx, backbone, paths, key):
-        for i, b in zip(indices, blocks):
+        for i, b in zip(indices, blocks, strict=True):
             out[i] = b
     return out  # type: ignore[return-value]
 
@@ -48,7 +52,7 @@ class EventPresence(Metric):
         logits = _blocks(ctx, self.backbone, [p[0] for _, p in pairs], "frame_logits")
         score = N.presence_exact if self.mode == "exact" else N.presence_jaccard
         per = {}
-        for (item_id, _), lg in zip(pairs, logits):
+        for (item_id, _), lg in zip(pairs, logits, strict=True):
             found = N.detected_sources(N.sigmoid(lg), self.threshold, self.min_frames)
             per[item_id] = score(found, by_id[item_id].prompt.tag("events", ()))
         return MetricOutput(per_item=per, extras={"mode": self.mode, "threshold": self.threshold,
@@ -68,7 +72,7 @@ class EventOrder(EventPresence):
         per = {}
         if pairs:
             logits = _blocks(ctx, self.backbone, [p[0] for _, p in pairs], "frame_logits")
-            for (item_id, _), lg in zip(pairs, logits):
+            for (item_id, _), lg in zip(pairs, logits, strict=True):
                 order = by_id[item_id].prompt.tag("order", ())
                 per[item_id] = N.order_accuracy(N.sigmoid(lg), order, self.threshold,
                                                 self.min_frames)
@@ -109,21 +113,51 @@ class EditDistance(Metric):
         return MetricOutput(per_item=per, extras={"recipe": recipe.id()})
 
 
-def make_event_presence(name: str = "synthcaps_event_presence", **kw) -> EventPresence:
+def make_event_presence(name: str = "mini_event_presence", **kw) -> EventPresence:
     return EventPresence(name, "exact", **kw)
 
 
-def make_event_jaccard(name: str = "synthcaps_event_jaccard", **kw) -> EventPresence:
+def make_event_jaccard(name: str = "mini_event_jaccard", **kw) -> EventPresence:
     return EventPresence(name, "jaccard", **kw)
 
 
-def make_event_order(name: str = "synthcaps_event_order", **kw) -> EventOrder:
+def make_event_order(name: str = "mini_event_order", **kw) -> EventOrder:
     return EventOrder(name, **kw)
 
 
-def make_edit_mel_l1(name: str = "synthcaps_edit_mel_l1", preset: str = "sabench") -> EditDistance:
+def make_edit_mel_l1(name: str = "mini_edit_mel_l1", preset: str = "sabench") -> EditDistance:
     return EditDistance(name, "mel", preset)
 
 
-def make_edit_latent_l2(name: str = "synthcaps_edit_latent_l2", preset: str = "sabench") -> EditDistance:
+def make_edit_latent_l2(name: str = "mini_edit_latent_l2", preset: str = "sabench") -> EditDistance:
     return EditDistance(name, "latent", preset)
+
+
+class QualityMetric(Metric):
+    roles = ("output",)
+
+    def __init__(self, name: str = "mini_quality", backbone: str = "mini_quality", output: str = "quality",
+                 preset: str = "sabench"):
+        self.backbone, self.output = backbone, output
+        self._info = metric_info(name, True, backbone, "item", preset)  # no preset convention: recorded only
+
+    @property
+    def info(self) -> MetricInfo:
+        return self._info
+
+    def compute(self, ctx: MetricContext, items: Sequence[EvalItem]) -> MetricOutput:
+        meta = backbone_meta(ctx, self.backbone)
+        pairs = require_paths(items, self.roles, self.name)
+        values: list[float | None] = [None] * len(pairs)
+        for indices, outputs in ctx.embed_audio(self.backbone, [p for _, (p,) in pairs]):
+            if self.output not in outputs:
+                raise SabenchError(self.backbone, f"no {self.output!r} output (has {sorted(outputs)})",
+                                   "use the mini_quality backbone")
+            for i, v in zip(indices, np.asarray(outputs[self.output], np.float64).reshape(-1), strict=True):
+                values[i] = float(v)
+        per = {item_id: v for (item_id, _), v in zip(pairs, values, strict=True) if v is not None}
+        return MetricOutput(per_item=per, extras={"backbone": meta, "n": len(per)})
+
+
+def make_quality(name: str = "mini_quality", **kw) -> QualityMetric:
+    return QualityMetric(name, **kw)

@@ -20,8 +20,7 @@ import numpy as np
 from harness.seeding import numpy_rng
 from suites.synthcaps.dsp import SR, convolve, lowpass, room_ir
 from suites.synthcaps.scene import Event, Scene
-from suites.synthcaps.sources import (FAR_DB, FAR_LOWPASS_HZ, LOUDNESS_DB, SOURCE_NAMES,
-                                      synthesize)
+from suites.synthcaps.sources import FAR_DB, FAR_LOWPASS_HZ, LOUDNESS_DB, SOURCE_NAMES, synthesize
 
 FRAME_RATE = 25
 """Label frames per second."""
@@ -90,7 +89,7 @@ def render(scene: Scene) -> Rendered:
     dry = np.sum(parts, axis=0) if parts else np.zeros(total)
     wet = convolve(dry, room_ir(numpy_rng(scene.room_seed), scene.room))
     labels = np.zeros((total // HOP, len(SOURCE_NAMES)), np.uint8)
-    for e, x in zip(scene.events, parts):
+    for e, x in zip(scene.events, parts, strict=True):
         labels[:, SOURCE_NAMES.index(e.source)] |= event_activity(x).astype(np.uint8)
     return Rendered(wet.astype(np.float32), labels, parts)
 

@@ -65,7 +65,7 @@ class Scene:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
     @staticmethod
-    def from_json(text: str) -> "Scene":
+    def from_json(text: str) -> Scene:
         d = json.loads(text)
         return Scene(events=tuple(Event(**e) for e in d.pop("events")), **d)
 

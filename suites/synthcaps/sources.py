@@ -9,13 +9,12 @@ rendered with the same seed differs between two scenes only in what its attribut
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-from suites.synthcaps.dsp import (SR, bandpass, decay_env, fade, harmonic, lowpass, noise,
-                                  normalize_rms, place)
+from suites.synthcaps.dsp import SR, bandpass, decay_env, fade, harmonic, lowpass, noise, normalize_rms, place
 
 
 def _grains(rng, n: int, rate: float, grain: Callable[[], np.ndarray], jitter: float = 0.08):
@@ -75,7 +74,7 @@ def bell(rng, n, pitch, speed, material):
         t = np.arange(m) / SR
         f0 = 780.0 * pitch * rng.uniform(0.99, 1.01)
         s = sum(a * np.sin(2 * np.pi * min(f0 * r, 7800) * t) * np.exp(-t * (2.5 + 1.5 * i))
-                for i, (r, a) in enumerate(zip(ratios, amps)))
+                for i, (r, a) in enumerate(zip(ratios, amps, strict=True)))
         return s * decay_env(m, 10.0, 0.002)
     return _grains(rng, n, 1.3 * speed, strike, 0.05)
 

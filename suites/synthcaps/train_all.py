@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from harness.backbones.mini.checkpoints import DEFAULT_DIR
+from suites.synthcaps.weights import DEFAULT_DIR
 
 
 def main(argv=None) -> int:

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import torch
 
-from harness.backbones.mini.checkpoints import save
 from harness.seeding import derive_seed
 from suites.synthcaps import evaluation as E
 from suites.synthcaps import training as T
 from suites.synthcaps.corpus import CorpusConfig, render_split
+from suites.synthcaps.weights import save_backbone as save
 
 FULL_STEPS = {"classifier": 600, "clap": 500, "semantic": 600, "vae": 800, "quality": 500}
 QUICK_STEPS = {k: 2 for k in FULL_STEPS}
@@ -40,7 +40,7 @@ def _args(argv=None):
     return p.parse_args(argv)
 
 
-def _train_all(train, test, stats, steps, seed, out: Path, log):
+def _train_stages(train, test, stats, steps, seed, out: Path, log):
     results = {}
     stages = [
         ("mini_classifier", lambda: T.train_classifier(train, stats, steps["classifier"], seed, log),
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
         stats = T.mel_stats(train.audio)
         out = Path(a.out)
         steps = QUICK_STEPS if a.quick else FULL_STEPS
-        results = _train_all(train, test, stats, steps, derive_seed(a.seed, "mini-backbones"),
+        results = _train_stages(train, test, stats, steps, derive_seed(a.seed, "mini-backbones"),
                              out, print)
         meta = {"corpus": asdict(cfg), "corpus_id": cfg.id(), "threads": a.threads,
                 "quick": a.quick, "steps": steps, "total_seconds": round(time.time() - t0, 1),

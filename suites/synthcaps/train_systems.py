@@ -25,12 +25,12 @@ from pathlib import Path
 import torch
 
 from harness.seeding import derive_seed
+from suites.synthcaps.mini_encoders import SPEC, mini_encoders
+from suites.synthcaps.weights import write_manifest
 from systems.semanticaudio.data import CachedData
 from systems.semanticaudio.encoders import Encoders
 from systems.semanticaudio.model import frozen_head
-from systems.semanticaudio.train import Trainer, TrainConfig
-from suites.synthcaps.mini_encoders import SPEC, mini_encoders
-from suites.synthcaps.system_checkpoints import write_manifest
+from systems.semanticaudio.train import TrainConfig, Trainer
 
 VARIANTS = (("mlp", 16), ("mlp", 64), ("rawpe", 64))
 """(variant, d) of the committed SemanticAudio systems (rawPE: d = the semantic width)."""
@@ -96,7 +96,7 @@ def _save(trainer: Trainer, path: Path) -> None:
     (path / "optimizer.pt").unlink(missing_ok=True)                    # weights + config only
 
 
-def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
+def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
     """Train every stage of `plan` into `out`; returns the training record (also written)."""
     out.mkdir(parents=True, exist_ok=True)
     enc = enc or mini_encoders()
@@ -121,7 +121,8 @@ def train_all(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print)
         record["stages"][f"{name}/synthesizer"] = s
         log(f"{name}/synthesizer: {s}")
         planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
-                                      decay_steps=decay("planner"), **common), data, head=frozen_head(synth.model), log=log)
+                                      decay_steps=decay("planner"), **common), data,
+                                      head=frozen_head(synth.model), log=log)
         _save(planner, out / name / "planner")
         record["stages"][f"{name}/planner"] = s
         log(f"{name}/planner: {s}")
@@ -158,7 +159,7 @@ def main(argv=None) -> int:
     threads = torch.get_num_threads()
     torch.set_num_threads(a.threads)
     try:
-        train_all(plan, Path(a.out))
+        train_stages(plan, Path(a.out))
     finally:
         torch.set_num_threads(threads)
     return 0

@@ -9,17 +9,18 @@ count -> identical weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from harness.backbones.mini import models as M
-from harness.backbones.mini.features import LogMel
 from harness.seeding import derive_seed, numpy_rng
-from suites.synthcaps.captions import tokenize, vocabulary
+from suites.synthcaps.backbones import models as M
+from suites.synthcaps.backbones.features import LogMel
+from suites.synthcaps.backbones.models import encode_texts
+from suites.synthcaps.captions import vocabulary
 from suites.synthcaps.degrade import degrade_batch
 
 
@@ -37,17 +38,6 @@ class TrainData:
     """(N, 3, L) int64 word ids of the three caption styles (0 = pad)."""
     mel: torch.Tensor
     """(N, 64, T // 160) log-mel @ 100 fps (the fronts' parameter-free input, computed once)."""
-
-
-def encode_texts(texts: list[str], length: int | None = None) -> torch.Tensor:
-    """(B, L) word ids over `vocabulary()` (unknown words -> 1)."""
-    vocab = {w: i for i, w in enumerate(vocabulary())}
-    toks = [[vocab.get(w, 1) for w in tokenize(t)] or [1] for t in texts]
-    n = length or max(len(t) for t in toks)
-    out = torch.zeros(len(toks), n, dtype=torch.long)
-    for i, t in enumerate(toks):
-        out[i, : min(len(t), n)] = torch.tensor(t[:n])
-    return out
 
 
 def make_data(clips, audio: np.ndarray, labels: np.ndarray) -> TrainData:
@@ -166,7 +156,7 @@ def train_vae(d: TrainData, steps: int, seed: int, log=print, crop: int = 16000)
     def loss(idx, step):
         r = numpy_rng(derive_seed(seed, "crop", step))
         starts = r.integers(0, d.audio.shape[1] - crop, len(idx)) // 640 * 640
-        x = torch.stack([d.audio[i, s:s + crop] for i, s in zip(idx, starts)])  # (B, 1 s)
+        x = torch.stack([d.audio[i, s:s + crop] for i, s in zip(idx, starts, strict=True)])  # (B, 1 s)
         mu, logvar = model.encode(x)
         z = mu + torch.randn(mu.shape, generator=torch.Generator().manual_seed(step)) * (0.5 * logvar).exp()
         y = model.decode(z, x.shape[-1])

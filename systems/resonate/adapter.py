@@ -18,16 +18,16 @@ encoding (log-mel -> mel-VAE posterior mean) are `systems.resonate.decoder`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness.errors import SabenchError
 from harness.hashing import sha256_json
-from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
-                             SystemInfo, freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import torch_generator
 from harness.system import System
 from systems.adapterkit import checked_params
@@ -163,7 +163,7 @@ class ResonateSystem(System):
         out: list[Audio | None] = [None] * len(requests)
         for dur in sorted({r.prompt.duration for r in requests}):
             idx = [i for i, r in enumerate(requests) if r.prompt.duration == dur]
-            for i, a in zip(idx, self._decode(self.sample_latents([requests[i] for i in idx]))):
+            for i, a in zip(idx, self._decode(self.sample_latents([requests[i] for i in idx])), strict=True):
                 out[i] = a
         return out
 

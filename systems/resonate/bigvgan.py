@@ -101,7 +101,7 @@ class AMPBlock(nn.Module):
         self.activations = nn.ModuleList([AntiAliased(c) for _ in range(2 * len(dilations))])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2)):
+        for i, (c1, c2) in enumerate(zip(self.convs1, self.convs2, strict=True)):
             x = x + c2(self.activations[2 * i + 1](c1(self.activations[2 * i](x))))
         return x
 
@@ -118,10 +118,11 @@ class BigVGAN(nn.Module):
         self.conv_pre = nn.Conv1d(h["num_mels"], c0, 7, padding=3)
         self.ups = nn.ModuleList([nn.ModuleList([nn.ConvTranspose1d(c0 // 2 ** i, c0 // 2 ** (i + 1), k, u,
                                                                     padding=(k - u) // 2)])
-                                  for i, (u, k) in enumerate(zip(h["upsample_rates"], h["upsample_kernel_sizes"]))])
+                                  for i, (u, k) in enumerate(zip(h["upsample_rates"], h["upsample_kernel_sizes"],
+                                                                 strict=True))])
         chans = [c0 // 2 ** (i + 1) for i in range(len(self.ups))]
         self.resblocks = nn.ModuleList([AMPBlock(c, k, d) for c in chans
-                                        for k, d in zip(ks, h["resblock_dilation_sizes"])])
+                                        for k, d in zip(ks, h["resblock_dilation_sizes"], strict=True)])
         self.activation_post = AntiAliased(chans[-1])
         self.conv_post = nn.Conv1d(chans[-1], 1, 7, padding=3, bias=h.get("use_bias_at_final", True))
         self.tanh = h.get("use_tanh_at_final", True)

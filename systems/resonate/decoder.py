@@ -45,7 +45,7 @@ class MelDecoder:
         self.vae, self.vocoder, self.sha256 = vae.eval(), vocoder.eval(), sha256
         self.mel = LogMel(n_mels=vae.cfg.data_dim)
 
-    def to(self, device) -> "MelDecoder":
+    def to(self, device) -> MelDecoder:
         self.vae.to(device), self.vocoder.to(device), self.mel.to(device)
         return self
 

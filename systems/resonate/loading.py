@@ -18,8 +18,16 @@ from dataclasses import dataclass
 import torch
 
 from harness.errors import WeightsError
-from systems.adapterkit import (TextEncoder, check_state_dict, files_sha256, key_shapes, local_t5,
-                                require_file, seeded_construction, tiny_t5)
+from systems.adapterkit import (
+    TextEncoder,
+    check_state_dict,
+    files_sha256,
+    key_shapes,
+    local_t5,
+    require_file,
+    seeded_construction,
+    tiny_t5,
+)
 from systems.resonate.network import TINY, FluxAudio, FluxAudioConfig
 
 HUB = "https://huggingface.co/AndreasXi/Resonate"

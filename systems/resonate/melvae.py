@@ -196,7 +196,7 @@ class MelVAE(nn.Module):
         self.register_buffer("data_std", torch.ones(1, cfg.data_dim, 1))
         self.encoder, self.decoder = Encoder(cfg), Decoder(cfg)
 
-    def fold(self) -> "MelVAE":
+    def fold(self) -> MelVAE:
         for m in self.modules():
             if isinstance(m, MPConv1D):
                 m.fold()

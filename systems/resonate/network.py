@@ -152,7 +152,7 @@ class JointBlock(nn.Module):
     def forward(self, x, text, c, x_angles, t_angles):
         x_qkv, x_mods = self.latent_block.pre(x, c, x_angles)
         t_qkv, t_mods = self.text_block.pre(text, c, t_angles)
-        out = attend(*[torch.cat([a, b], dim=2) for a, b in zip(x_qkv, t_qkv)])  # (B, N + L, D)
+        out = attend(*[torch.cat([a, b], dim=2) for a, b in zip(x_qkv, t_qkv, strict=True)])  # (B, N + L, D)
         n = x.shape[1]
         return (self.latent_block.post(x, out[:, :n], x_mods),
                 self.text_block.post(text, out[:, n:], t_mods))

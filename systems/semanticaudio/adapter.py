@@ -7,23 +7,26 @@ Checkpoint layout (a folder written by `systems.semanticaudio.train`):
     <checkpoint>/base/{model.safetensors, config.json}            Base Model (or the folder itself)
 
 Default `checkpoint`: profile "real" -> `<weights>/semanticaudio/<variant>-d<d>` (base:
-`<weights>/semanticaudio/base`); profile "mini" -> `suites/synthcaps/checkpoints/systems/...`
-(same names; every file is sha256-checked against that folder's manifest.json before loading). Encoders: the `encoders` parameter, else the spec recorded in the checkpoint,
+`<weights>/semanticaudio/base`); any other profile (e.g. "mini") -> the folder its package
+registered in `harness.registry.PROFILE_CHECKPOINTS` returns for the same names (verified by
+that package), then loaded exactly like a `checkpoint=DIR`. Encoders: the `encoders`
+parameter, else the registered bundle recorded in the checkpoint's config.json,
 else the real encoders (`systems.semanticaudio.real_encoders:real_encoders`) under the
 weights directory. Outputs are mono `Audio` at the VAE's rate (48 kHz for DAC-VAE).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness.errors import SabenchError, WeightsError
 from harness.hashing import sha256_json
-from harness.paths import REPO_ROOT, weights_root
+from harness.paths import weights_root
 from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.system import System
 from harness.validate import Field
@@ -34,7 +37,6 @@ from systems.semanticaudio.heads import VARIANTS
 from systems.semanticaudio.pipeline import InferenceConfig, SemanticAudioPipeline
 
 REAL_ENCODERS = "systems.semanticaudio.real_encoders:real_encoders"
-MINI_ROOT = REPO_ROOT / "suites" / "synthcaps" / "checkpoints" / "systems"
 PARAM_FIELDS = {"profile": Field("str", choices=("real", "mini")), "variant": Field("str", choices=VARIANTS),
                 "d": Field("int", minimum=1), "checkpoint": Field("str", optional=True, nonempty=True),
                 "encoders": Field("str", optional=True, nonempty=True)}
@@ -72,11 +74,11 @@ class _FlowSystem(System):
     def _root(self, leaf: str) -> Path:
         if self.params["checkpoint"]:
             return Path(self.params["checkpoint"]).expanduser()
-        if self.params["profile"] == "mini":
-            from suites.synthcaps.system_checkpoints import verify
+        if self.params["profile"] != "real":
+            from harness.registry import PROFILE_CHECKPOINTS, load_catalog
 
-            verify(MINI_ROOT / leaf)                                # sha256 manifest, before loading
-            return MINI_ROOT / leaf
+            load_catalog()
+            return Path(PROFILE_CHECKPOINTS.get(self.params["profile"])(self.name, leaf))
         root = weights_root(self.params["weights"])
         if root is None:
             raise WeightsError(self.name, "no checkpoint given and no weights directory set",
@@ -132,7 +134,7 @@ class _FlowSystem(System):
             T = -(-samples // vae.hop)
             wav = self._pipe.generate([requests[i].prompt.text for i in rows], T, samples,
                                       [requests[i].seed for i in rows])
-            for i, a in zip(rows, self._wrap(wav)):
+            for i, a in zip(rows, self._wrap(wav), strict=True):
                 out[i] = a
         return out
 
@@ -140,20 +142,20 @@ class _FlowSystem(System):
         out = [None] * len(arrays)
         for rows in self._groups([len(a) for a in arrays]):
             batch = torch.from_numpy(np.stack([arrays[i] for i in rows]))  # (B, N) @ native rate
-            for i, a in zip(rows, self._wrap(run(rows, batch))):
+            for i, a in zip(rows, self._wrap(run(rows, batch)), strict=True):
                 out[i] = a
         return out
 
     def edit(self, requests: Sequence[EditRequest], sources: Sequence[Audio]) -> list[Audio]:
         self.load()
-        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, sources)]
+        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, sources, strict=True)]
         return self._by_length(arrays, lambda rows, x: self._pipe.edit(
             x, [requests[i].source_text for i in rows], [requests[i].target_text for i in rows],
             [requests[i].seed for i in rows]))
 
     def reconstruct(self, requests: Sequence[ReconstructRequest], inputs: Sequence[Audio]) -> list[Audio]:
         self.load()
-        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, inputs)]
+        arrays = [self._native(a, r.prompt.id) for r, a in zip(requests, inputs, strict=True)]
         return self._by_length(arrays, lambda rows, x: self._pipe.reconstruct(x, [requests[i].seed for i in rows]))
 
 
@@ -171,7 +173,8 @@ class SemanticAudioSystem(_FlowSystem):
         synth, conf = checkpoint.load_model(root / "synthesizer", self.params["device"])
         head = synth.cfg.head
         want = {"variant": self.params["variant"], "d": int(self.params["d"])}
-        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}" for k, v in want.items() if getattr(head, k) != v]
+        bad = [f"{k}: checkpoint {getattr(head, k)!r}, requested {v!r}" for k, v in want.items()
+               if getattr(head, k) != v]
         if bad:
             raise WeightsError(str(root / "synthesizer"), "head differs from the request: " + "; ".join(bad),
                                "pass the matching d/variant or another checkpoint")
@@ -179,7 +182,8 @@ class SemanticAudioSystem(_FlowSystem):
         if (root / "planner" / "config.json").is_file():
             planner, _ = checkpoint.load_model(root / "planner", self.params["device"])
             if planner.cfg.head != head:
-                raise WeightsError(str(root / "planner"), "planner was trained on a different head than the synthesizer",
+                raise WeightsError(str(root / "planner"),
+                                   "planner was trained on a different head than the synthesizer",
                                    "train the planner with --synthesizer pointing at this synthesizer")
         self._enc = self._encoders(conf, root / "synthesizer")
         self._sha = sha256_json([checkpoint.checkpoint_sha256(root / "synthesizer"),

@@ -92,7 +92,8 @@ def load_into(ckpt_dir: str | Path, model: FlowModel) -> dict:
     bad = mismatches(cfg["model"], model.cfg.to_dict())
     if bad:
         raise WeightsError(str(ckpt_dir), "checkpoint config differs from the model's: " + "; ".join(bad),
-                           "build the model from the checkpoint's config.json (load_model) or pick the matching checkpoint")
+                           "build the model from the checkpoint's config.json (load_model) "
+                           "or pick the matching checkpoint")
     path = Path(ckpt_dir) / "model.safetensors"
     if not path.is_file():
         raise WeightsError(str(path), "model.safetensors is missing", "re-run training or copy the file")

@@ -234,7 +234,8 @@ class DiT(nn.Module):
         h = self.x_in(x)                                               # (B, T, D)
         if self.frame_in is not None:
             if frames is None or frames.shape[:2] != x.shape[:2]:
-                raise ValueError(f"frame condition must be (B, T, {self.cfg.frame_dim}) aligned with x {tuple(x.shape)}")
+                raise ValueError(f"frame condition must be (B, T, {self.cfg.frame_dim}) "
+                                 f"aligned with x {tuple(x.shape)}")
             h = h + self.frame_in(frames)                              # (B, T, D)
         c = self.t_mlp(timestep_embedding(t, self.cfg.t_freq)) + self.g_mlp(glob)  # (B, D)
         shared = None if self.t_block is None else self.t_block(c).view(c.shape[0], 6, -1)  # (B, 6, D)

@@ -7,7 +7,8 @@
 
 Semantic frames and acoustic latents must share one frame rate (25 fps in the paper) so the
 synthesizer's condition is frame-aligned. `Encoders` bundles the three; `load_encoders(spec,
-root)` builds a bundle from a registered spec (`ENCODERS`; recorded in every checkpoint).
+root)` builds a bundle from a registered spec (`harness.registry.ENCODER_BUNDLES`; recorded in
+every checkpoint).
 A checkpoint's config.json is data: the spec it records must be a registered name or the
 "module:function" a registered name stands for; nothing else is imported (docs/trust.md).
 
@@ -20,8 +21,8 @@ from __future__ import annotations
 import hashlib
 import importlib
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 
@@ -86,31 +87,35 @@ class Encoders:
         return int(round(seconds * self.vae.sample_rate / self.vae.hop))
 
 
-ENCODERS = {
-    "real": "systems.semanticaudio.real_encoders:real_encoders",
-    "mini": "suites.synthcaps.mini_encoders:mini_encoders",
-    "weightless": "systems.semanticaudio.encoders:weightless_encoders",
-}
-"""Registered encoder bundles: name -> "module:function" (either spelling is accepted)."""
+def _bundles() -> dict[str, str]:
+    """Registered encoder bundles: name -> "module:function" (`harness.registry.ENCODER_BUNDLES`;
+    "real" and "weightless" from systems/catalog.py, others from their own package's catalog)."""
+    from harness.registry import ENCODER_BUNDLES, load_catalog
+
+    load_catalog()
+    targets = {name: ENCODER_BUNDLES.target(name) for name in ENCODER_BUNDLES.names()}
+    return {name: t for name, t in targets.items() if t}       # lazy "module:function" entries only
 
 
 def encoders_target(spec: str, item: str = "encoders", allow_code: bool = False) -> str:
-    """The "module:function" of a registered encoder bundle; anything else is refused unless
-    `allow_code` (the user's own `encoders=` parameter under --allow-code, never a checkpoint)."""
+    """The "module:function" of a registered encoder bundle (by name or by that target);
+    anything else is refused unless `allow_code` (the user's own `encoders=` parameter under
+    --allow-code, never a checkpoint)."""
+    bundles = _bundles()
     if not isinstance(spec, str) or not spec.strip():
         raise SabenchError(item, f"encoders spec {spec!r} is empty or not a string",
-                           f"use one of: {', '.join(sorted(ENCODERS))}")
+                           f"use one of: {', '.join(sorted(bundles))}")
     spec = spec.strip()
-    if spec in ENCODERS:
-        return ENCODERS[spec]
-    if spec in ENCODERS.values():
+    if spec in bundles:
+        return bundles[spec]
+    if spec in bundles.values():
         return spec
     if allow_code and ":" in spec:
         return spec
     raise SabenchError(item, f"encoders {spec!r} is not a registered encoder bundle (weights and "
                        "checkpoint configs may not name code to import)",
-                       f"use one of: {', '.join(sorted(ENCODERS))} (or register yours in "
-                       "systems.semanticaudio.encoders.ENCODERS)")
+                       f"use one of: {', '.join(sorted(bundles))} (or register yours with "
+                       "harness.registry.ENCODER_BUNDLES.register_lazy)")
 
 
 def load_encoders(spec: str, root: str | None = None, *, item: str = "encoders", allow_code: bool = False) -> Encoders:

@@ -18,8 +18,8 @@ unconditional rows entirely, so it equals the conditional pass exactly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
@@ -34,16 +34,16 @@ class Cond:
     glob: torch.Tensor
     frames: torch.Tensor | None = None
 
-    def repeat2(self) -> "Cond":
+    def repeat2(self) -> Cond:
         """The batch stacked twice (rows [cond; uncond]) for one-batch CFG."""
         cat = lambda a: None if a is None else torch.cat([a, a], dim=0)  # noqa: E731
         return Cond(cat(self.tokens), cat(self.mask), cat(self.glob), cat(self.frames))
 
-    def index(self, idx) -> "Cond":
+    def index(self, idx) -> Cond:
         sel = lambda a: None if a is None else a[idx]  # noqa: E731
         return Cond(sel(self.tokens), sel(self.mask), sel(self.glob), sel(self.frames))
 
-    def to(self, device, dtype=None) -> "Cond":
+    def to(self, device, dtype=None) -> Cond:
         mv = lambda a: None if a is None else a.to(device=device, dtype=dtype if a.is_floating_point() else None)  # noqa: E731
         return Cond(mv(self.tokens), self.mask.to(device), mv(self.glob), mv(self.frames))
 
@@ -104,6 +104,6 @@ def euler_sample(velocity: Callable[[torch.Tensor, float], torch.Tensor], noise:
     """Integrate dx/dt = v from t = 1 (noise) to t = 0 (data) with `steps` Euler steps."""
     ts = torch.linspace(1.0, 0.0, steps + 1).tolist()
     x = noise.float()                                                  # (B, T, C)
-    for t, t_next in zip(ts[:-1], ts[1:]):
+    for t, t_next in zip(ts[:-1], ts[1:], strict=True):
         x = x + (t_next - t) * velocity(x, t).float()                 # (B, T, C)
     return x

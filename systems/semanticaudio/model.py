@@ -12,8 +12,8 @@ computed from the training data and stored as buffers in the checkpoint). `sampl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import torch
 from torch import nn
@@ -48,8 +48,9 @@ class ModelConfig:
                 "head": None if self.head is None else self.head.to_dict()}
 
     @staticmethod
-    def from_dict(d: dict) -> "ModelConfig":
-        return ModelConfig(d["stage"], DiTConfig(**d["dit"]), None if d.get("head") is None else HeadConfig(**d["head"]))
+    def from_dict(d: dict) -> ModelConfig:
+        head = None if d.get("head") is None else HeadConfig(**d["head"])
+        return ModelConfig(d["stage"], DiTConfig(**d["dit"]), head)
 
 
 class FlowModel(nn.Module):

@@ -17,8 +17,8 @@ row's output does not depend on the batch it was rendered in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Sequence
 
 import torch
 

@@ -14,8 +14,8 @@ through the harness backbone (the DiT's `global_dim` follows the data).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 

@@ -33,15 +33,15 @@ original always renders its `latent_shape`, 250 frames = 10 s).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from harness.errors import AudioError, SabenchError, WeightsError
 from harness.paths import weights_root
-from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo,
-                             freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import torch_generator
 from harness.system import System
 from harness.validate import Field
@@ -188,7 +188,7 @@ class SemanticVocoderSystem(System):
 
         from systems.semanticvocoder.tta import decode
 
-        zs = [self.latents(a, r.prompt.id) for r, a in zip(requests, inputs)]  # (1, D, T'_i) each
+        zs = [self.latents(a, r.prompt.id) for r, a in zip(requests, inputs, strict=True)]  # (1, D, T'_i) each
         out: list[Audio | None] = [None] * len(requests)
         voc = self.vocoder
         for frames in sorted({z.shape[-1] for z in zs}):             # one vocoder pass per length

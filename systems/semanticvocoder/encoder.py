@@ -18,8 +18,9 @@ the file's tensors after sabench's strict key/shape check.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor

@@ -22,8 +22,9 @@ facts only; the parameter names below are the checkpoint's names, so they must m
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -59,7 +60,7 @@ class GeneratorConfig:
     loss_n_fft: int = 1024
 
     @classmethod
-    def from_kwargs(cls, kwargs: Mapping[str, Any], item: str) -> "GeneratorConfig":
+    def from_kwargs(cls, kwargs: Mapping[str, Any], item: str) -> GeneratorConfig:
         """From the vocoder's Hydra kwargs; training-only keys are ignored, unknown ones refused."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(k for k in kwargs if k not in known and k not in TRAINING_ONLY)

@@ -97,7 +97,7 @@ def random_tta(doc: dict, seed: int):
     cfg = parse_tta_config(doc, "tiny")
     with seeded_construction(seed):
         net = Published(cfg, tiny_t5_config(32))
-        for name, p in net.model.backbone.named_parameters():
+        for _name, p in net.model.backbone.named_parameters():
             with torch.no_grad():
                 p.add_(0.05 * torch.randn_like(p))
     vocoder = random_generator(cfg.autoencoder.vocoder, seed + 2)

@@ -27,8 +27,9 @@ Facts from the original (zeyuxie29/SemanticVocoder, src/inference; rewritten, no
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import torch

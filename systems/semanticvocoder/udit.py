@@ -30,17 +30,16 @@ take), no class embedding (`cls_dim`: the class never passes one).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Mapping
-
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 import torch
 from torch import nn
 
 from harness.errors import WeightsError
-from systems.semanticvocoder.udit_layers import (AdaLN, Attention, FeedForward, PositionEmbedding,
-                                                 make_norm, modulate)
+from systems.semanticvocoder.udit_layers import AdaLN, Attention, FeedForward, PositionEmbedding, make_norm, modulate
 
 TIME_FUSIONS = ("token", "ada", "ada_single", "ada_sola", "ada_sola_bias")
 ACTIVATIONS = ("gelu", "gelu-approximate", "geglu", "geglu-approximate", "snake", "gesnake")
@@ -93,7 +92,7 @@ class UDiTConfig:
         return self.img_size // self.patch_size
 
     @classmethod
-    def from_kwargs(cls, node: Mapping[str, Any], item: str) -> "UDiTConfig":
+    def from_kwargs(cls, node: Mapping[str, Any], item: str) -> UDiTConfig:
         """The backbone node of the published config; anything not implemented is refused by name."""
         fix = "use the config.json published with the SemanticVocoder text-to-audio model"
         known = {f.name for f in fields(cls)}

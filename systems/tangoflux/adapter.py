@@ -15,14 +15,14 @@ Differences from the original entry point, all deliberate and recorded:
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
 from harness.errors import SabenchError
-from harness.records import (Audio, EditRequest, GenerationRequest, ReconstructRequest,
-                             SystemInfo, freeze)
+from harness.records import Audio, EditRequest, GenerationRequest, ReconstructRequest, SystemInfo, freeze
 from harness.seeding import torch_generator
 from harness.system import System
 from systems.adapterkit import checked_params, to_native

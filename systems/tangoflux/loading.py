@@ -19,8 +19,16 @@ from pathlib import Path
 import torch
 
 from harness.errors import WeightsError
-from systems.adapterkit import (TextEncoder, check_state_dict, files_sha256, key_shapes,
-                                require_file, safetensors_shapes, seeded_construction, tiny_t5)
+from systems.adapterkit import (
+    TextEncoder,
+    check_state_dict,
+    files_sha256,
+    key_shapes,
+    require_file,
+    safetensors_shapes,
+    seeded_construction,
+    tiny_t5,
+)
 from systems.tangoflux.network import TIED_KEYS, TINY, TangoFluxConfig, TangoFluxNet, build_vae
 
 HUB = "https://huggingface.co/declare-lab/TangoFlux"

@@ -44,7 +44,7 @@ class TangoFluxConfig:
     """AutoencoderOobleck kwargs; {} = diffusers defaults (what TangoFlux inference builds)."""
 
     @classmethod
-    def from_json(cls, cfg: dict) -> "TangoFluxConfig":
+    def from_json(cls, cfg: dict) -> TangoFluxConfig:
         """The released config.json (unknown keys such as text_encoder_name are ignored)."""
         names = {f for f in cls.__dataclass_fields__}
         kept = {k: v for k, v in cfg.items() if k in names}

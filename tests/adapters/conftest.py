@@ -6,7 +6,6 @@ import pytest
 import torch
 
 
-
 @pytest.fixture(autouse=True)
 def _one_thread():
     old = torch.get_num_threads()

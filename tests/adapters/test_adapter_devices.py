@@ -12,11 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen
 from harness.errors import SabenchError
 from harness.records import Audio
 from harness.seeding import torch_generator
 from systems.flowedit import FlowEditConfig, flowedit
+
+from _adapter_kit import edit_req, gen
 
 META = torch.device("meta")
 FE = FlowEditConfig(steps=3, n_max=2, n_min=1)

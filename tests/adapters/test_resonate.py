@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen, rec_req, export_original
 from harness.errors import SabenchError, WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
 from systems.adapterkit import diff_keys, key_shapes, read_key_list
+
+from _adapter_kit import edit_req, export_original, gen, rec_req
 
 KEYS = REPO_ROOT / "systems" / "resonate" / "keys"
 # The original code comes from a git dir named by an env var (never committed); the parity
@@ -245,7 +246,8 @@ def test_mel_vae_and_bigvgan_parity_with_original(original_src):
     Tolerance: float32, different op order: |diff| <= 1e-5 * max|y|."""
     from systems.resonate.bigvgan import BigVGAN, fold_weight_norm
     from systems.resonate.decoder import TINY_VOCODER
-    from systems.resonate.melvae import TINY as VT, Decoder, Encoder, MPConv1D
+    from systems.resonate.melvae import TINY as VT
+    from systems.resonate.melvae import Decoder, Encoder, MPConv1D
 
     vae = _import_original(original_src, "resonate.ext.autoencoder.vae")
     edm2 = _import_original(original_src, "resonate.ext.autoencoder.edm2_utils")
@@ -288,7 +290,8 @@ def test_published_file_path_roundtrip(weights_dir):
     from systems.adapterkit import seeded_construction
     from systems.resonate import decoder, loading
     from systems.resonate.adapter import ResonateSystem
-    from systems.resonate.melvae import TINY as VT, MelVAE
+    from systems.resonate.melvae import TINY as VT
+    from systems.resonate.melvae import MelVAE
     from systems.resonate.network import TINY
 
     ref, voc = loading.build_tiny(0), decoder.tiny(0).vocoder

@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import gen, rec_req
 from harness.errors import AudioError, WeightsError
 from harness.records import Audio, Prompt, ReconstructRequest
+
+from _adapter_kit import gen, rec_req
 
 
 def req(seed: int, pid: str = "r") -> ReconstructRequest:
@@ -140,7 +141,7 @@ def test_missing_dasheng_named_with_source(tmp_path, monkeypatch):
     (tmp_path / "semanticvocoder" / "dasheng_base.pt").unlink()
     monkeypatch.setenv("SABENCH_WEIGHTS", str(tmp_path))
     with pytest.raises(WeightsError, match="dasheng_base.pt.*zenodo.org/records/11511780"):
-        SemanticVocoderSystem().encoder
+        _ = SemanticVocoderSystem().encoder
     (tmp_path / "dasheng").mkdir()
     (tmp_path / "dasheng" / "dasheng_base.pt").write_bytes(b"x")       # the alternative place
     assert SemanticVocoderSystem()._dasheng_path() == tmp_path / "dasheng" / "dasheng_base.pt"
@@ -167,7 +168,7 @@ def test_published_dims_refuse_a_small_encoder(tmp_path):
 
     write_tiny(tmp_path / "semanticvocoder")
     with pytest.raises(WeightsError, match="missing keys: blocks.1"):
-        SemanticVocoderSystem(weights=str(tmp_path)).encoder
+        _ = SemanticVocoderSystem(weights=str(tmp_path)).encoder
 
 
 class Params(dict):
@@ -225,7 +226,7 @@ def test_batched_reconstruction_equals_one_at_a_time(system):
     clips = [clip(0.4, seed=1), clip(0.4, seed=2), clip(0.6, seed=3)]
     reqs = [req(11, "a"), req(12, "b"), req(13, "c")]
     together = system.reconstruct(reqs, clips)
-    for r, c, t in zip(reqs, clips, together):
+    for r, c, t in zip(reqs, clips, together, strict=True):
         (alone,) = system.reconstruct([r], [c])
         assert t.frames == alone.frames
         assert np.abs(t.samples - alone.samples).max() <= 1e-5 * max(np.abs(alone.samples).max(), 1e-3)

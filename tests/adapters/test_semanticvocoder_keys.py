@@ -11,11 +11,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
 from systems.adapterkit import diff_keys, key_shapes, read_key_list
+
+from _adapter_kit import export_original
 
 KEYS = REPO_ROOT / "systems" / "semanticvocoder" / "keys"
 VOCODER_LISTS = sorted(p for p in KEYS.glob("*.json") if "config" in json.loads(p.read_text()))

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen
 from harness.errors import WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
+
+from _adapter_kit import edit_req, gen
 
 KEYS = REPO_ROOT / "systems" / "semanticvocoder" / "keys" / "tta"
 
@@ -279,7 +280,7 @@ def test_batched_rendering_equals_one_at_a_time(system):
 
     tta = system.tta
     texts = ["a dog barks", "rain falls on the roof while a siren wails in the distance"]
-    alone = [tta.render([t], 0.4, [torch_generator(s)], 3, 3.5, -1.0, 2) for t, s in zip(texts, (5, 6))]
+    alone = [tta.render([t], 0.4, [torch_generator(s)], 3, 3.5, -1.0, 2) for t, s in zip(texts, (5, 6), strict=True)]
     both = tta.render(texts, 0.4, [torch_generator(5), torch_generator(6)], 3, 3.5, -1.0, 2)
     for row, one in enumerate(alone):
         assert (both[row] - one[0]).abs().max() <= 1e-5 * one.abs().max()

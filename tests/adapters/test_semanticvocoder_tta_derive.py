@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
+
+from _adapter_kit import export_original
 
 KEYS = REPO_ROOT / "systems" / "semanticvocoder" / "keys"
 TTA_LISTS = sorted((KEYS / "tta").glob("*.json"))

@@ -21,10 +21,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from _adapter_kit import export_original
 import torch
 
 from harness.paths import REPO_ROOT
+
+from _adapter_kit import export_original
 
 TTA = REPO_ROOT / "systems" / "semanticvocoder" / "keys" / "tta"
 PROBES = ["tiny", "token", "ada", "single"]          # `full` is flan-t5-large sized: too big
@@ -58,6 +59,7 @@ def _forget_original_modules() -> None:
 def _build_pair(root: Path, probe: str):
     """(original flow-matching module, sabench `Published`) with identical weights."""
     import models.content_encoder.text_encoder as text_encoder
+
     from systems.semanticvocoder.keys.derive import _offline_t5, instantiate
     from systems.semanticvocoder.tiny import random_tta
 

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from _adapter_kit import edit_req, gen, rec_req, export_original
 from harness.errors import SabenchError, WeightsError
 from harness.paths import REPO_ROOT
 from harness.records import Audio
 from systems.adapterkit import diff_keys, key_shapes, read_key_list, tiny_tokenizer
+
+from _adapter_kit import edit_req, export_original, gen, rec_req
 
 KEYS = REPO_ROOT / "systems" / "tangoflux" / "keys"
 
@@ -110,7 +111,7 @@ def _write_tiny_weights(root, drop=None, reshape=None):
     from safetensors.torch import save_file
 
     from systems.tangoflux import loading
-    from systems.tangoflux.network import TINY, TIED_KEYS
+    from systems.tangoflux.network import TIED_KEYS, TINY
 
     m = loading.build_tiny(0)
     (root / "tangoflux").mkdir(parents=True)

@@ -10,6 +10,7 @@ test then goes through its real loading path (`require` -> `torch.load(weights_o
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from backbone_testkit import build_seeded  # noqa: E402
 import backbone_testkit as testkit  # noqa: E402
+from backbone_testkit import build_seeded  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -42,8 +43,8 @@ def panns_weights(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("weights_panns")
     models = import_panns_models()
     for i, v in enumerate(VARIANTS.values()):
-        net = build_seeded(lambda: models.Cnn14(v.sample_rate, v.window_size, v.hop_size, v.mel_bins,
-                                                v.fmin, v.fmax, v.classes), seed=i)
+        net = build_seeded(partial(models.Cnn14, v.sample_rate, v.window_size, v.hop_size, v.mel_bins,
+                                   v.fmin, v.fmax, v.classes), seed=i)
         # random BN statistics so bn0 is not the identity
         with torch.no_grad():
             net.bn0.running_mean.uniform_(-20, -5)
@@ -65,7 +66,7 @@ def laion_weights(tmp_path_factory) -> Path:
     testkit.write_laion_tokenizers(root)
     for name in ("630k-audioset-best", "630k-audioset-fusion-best"):
         ck = CHECKPOINTS[name]
-        clap = build_seeded(lambda: _build_module(ck, root / "laion_clap" / "tokenizers", "cpu"))
+        clap = build_seeded(partial(_build_module, ck, root / "laion_clap" / "tokenizers", "cpu"))
         state = {"module." + k: v for k, v in clap.model.state_dict().items()}
         state["module.text_branch.embeddings.position_ids"] = torch.arange(514)[None]
         # the published files pickle numpy scalars next to the weights

@@ -70,7 +70,8 @@ def test_wrong_variant_missing_and_bad_pickle(laion_weights, tmp_path):
         LaionClap("630k-audioset-best", weights=tmp_path).load()
     import argparse
 
-    torch.save({"state_dict": {}, "args": argparse.Namespace(lr=1)}, tmp_path / CHECKPOINTS["630k-audioset-best"].relpath)
+    torch.save({"state_dict": {}, "args": argparse.Namespace(lr=1)},
+               tmp_path / CHECKPOINTS["630k-audioset-best"].relpath)
     with pytest.raises(WeightsError, match="not a weights-only checkpoint"):
         LaionClap("630k-audioset-best", weights=tmp_path).load()
 
@@ -93,8 +94,9 @@ def test_numpy_scalars_need_the_documented_safe_globals(laion_weights):
 def test_htsat_base_checkpoint(laion_weights, tmp_path):
     import torch
 
-    from backbone_testkit import build_seeded
     from harness.backbones.laion_clap import _build_module
+
+    from backbone_testkit import build_seeded
 
     ck = CHECKPOINTS["music_speech_audioset_epoch_15_esc_89.98"]
     assert ck.amodel == "HTSAT-base" and not ck.fusion

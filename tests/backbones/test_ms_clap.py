@@ -23,10 +23,9 @@ def test_fit_7s_policy():
 
 
 def test_constructs_and_runs_under_installed_transformers(msclap_weights):
+    import msclap.models.clap as clap_mod
     import torch
     import transformers
-
-    import msclap.models.clap as clap_mod
 
     assert int(transformers.__version__.split(".")[0]) >= 5
     bb = MsClap(weights=msclap_weights)

@@ -47,7 +47,7 @@ def _functional_vggish(state, x):
     import torch.nn.functional as F
 
     h = x
-    for i, conv in enumerate((0, 3, 6, 8, 11, 13)):
+    for conv in (0, 3, 6, 8, 11, 13):
         h = F.relu(F.conv2d(h, state[f"features.{conv}.weight"], state[f"features.{conv}.bias"], padding=1))
         if conv in (0, 3, 8, 13):
             h = F.max_pool2d(h, 2, 2)

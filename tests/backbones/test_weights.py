@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.errors import WeightsError
 from harness import weights as W
+from harness.errors import WeightsError
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -68,7 +68,8 @@ def test_check_statuses(tmp_path, monkeypatch):
     csv = tmp_path / "panns" / "class_labels_indices.csv"
     csv.write_text("index,mid,display_name\n")
     pinned = [W.WeightFile("panns", "panns/class_labels_indices.csv", "0" * 64, "", "x", "")]
-    monkeypatch.setattr(W, "WEIGHT_FILES", [w for w in W.WEIGHT_FILES if w.relpath != "panns/class_labels_indices.csv"] + pinned)
+    kept = [w for w in W.WEIGHT_FILES if w.relpath != "panns/class_labels_indices.csv"]
+    monkeypatch.setattr(W, "WEIGHT_FILES", kept + pinned)
     status = {wf.relpath: s for wf, s in W.check(tmp_path)}
     assert status["panns/Cnn14_16k_mAP=0.438.pth"] == "present"
     assert status["panns/Cnn14_mAP=0.431.pth"] == "corrupt"

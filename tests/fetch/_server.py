@@ -6,7 +6,8 @@ Hub routes (`/<owner>/<name>/resolve/<revision>/<file>`, HEAD and GET) answer wi
 suffixes); errors carry `X-Error-Code` (`GatedRepo`, `RepoNotFound`, `EntryNotFound`) as the
 hub does. Plain routes (`/plain/<path>`) serve bytes with `Range` support. Per-path faults:
 `drop` (first GET sends half the body, then closes), `slow` (waits before answering),
-`status:<code>` (a fixed HTTP status), `norange` (ignores Range). Every request is logged as (method, path, Range header).
+`status:<code>` (a fixed HTTP status), `norange` (ignores Range). Every request is logged as
+(method, path, Range header).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class FakeHub(ThreadingHTTPServer):
     def gets(self, needle: str = "") -> list[tuple[str, str, str | None]]:
         return [e for e in self.log if e[0] == "GET" and needle in e[1]]
 
-    def start(self) -> "FakeHub":
+    def start(self) -> FakeHub:
         self._thread.start()
         return self
 

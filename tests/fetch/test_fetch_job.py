@@ -3,13 +3,13 @@ weights directory that `sabench doctor` reports complete and verified against we
 
 from __future__ import annotations
 
-from _published import published
-from _server import serve_weights as serve
-
 from harness.cli import main
 from harness.doctor import run_doctor
 from harness.fetch.lock import read_lock
 from harness.fetch.sources import select
+
+from _published import published
+from _server import serve_weights as serve
 
 
 def test_for_job_paper_then_doctor_reports_complete_and_verified(server, monkeypatch, tmp_path, capsys):

@@ -7,12 +7,13 @@ import json
 import socket
 
 import pytest
-from _published import published
-from _server import serve_weights as serve
 
 from harness.cli import main
 from harness.fetch.command import FetchOptions, fetch_weights
 from harness.fetch.lock import LOCK_NAME, lock_sha256, read_lock
+
+from _published import published
+from _server import serve_weights as serve
 
 HUB_FILES = ["laion_clap/630k-audioset-best.pt",
              *[f"laion_clap/tokenizers/roberta-base/{f}" for f in ("vocab.json", "merges.txt", "config.json")],

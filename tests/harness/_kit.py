@@ -13,8 +13,8 @@ tests can recompute independently.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -170,7 +170,8 @@ def register() -> None:
         BACKBONES.register("test_frames", help="test backbone (variable frames)")(FramesBackbone)
 
 
-def write_suite(root: Path, n: int = 6, *, task: str = "generate", metrics: Sequence[str] = ("test_rms", "test_mean_rms"),
+def write_suite(root: Path, n: int = 6, *, task: str = "generate",
+                metrics: Sequence[str] = ("test_rms", "test_mean_rms"),
                 duration: float = 0.5, seed: int = 7, replicates: int = 1, name: str = "tiny", extra: str = "") -> Path:
     """A suite folder under `root`: suite.yaml + prompts.jsonl + reference/source wavs."""
     from harness import audio

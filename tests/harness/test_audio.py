@@ -390,7 +390,7 @@ def test_load_many_equals_per_file_load_and_keeps_order(tmp_path):
         paths.append(p)
     recipe = AudioRecipe(16000, length="crop", max_seconds=0.1)
     many = audio.load_many(paths, recipe, workers=3)
-    for p, y in zip(paths, many):
+    for p, y in zip(paths, many, strict=True):
         np.testing.assert_array_equal(y, audio.load(p, recipe))
         assert y.shape == (1600,)
     bad = tmp_path / "bad.wav"

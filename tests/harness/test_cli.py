@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import _kit
 from harness import cli
 from harness.results import ResultsStore
+
+import _kit
 
 KIT = str(Path(_kit.__file__).parent)
 
@@ -81,7 +82,8 @@ def test_duplicate_prompt_ids_error(tmp_path):
     suite = _kit.write_suite(tmp_path / "s", n=3)
     rows = (tmp_path / "s" / "prompts.jsonl").read_text().splitlines()
     (tmp_path / "s" / "prompts.jsonl").write_text("\n".join([*rows, rows[2]]) + "\n")
-    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path), "--quiet"))
+    line = _one_line_error(_sabench("run", "--suite", str(suite), "--system", "sine", "--out", str(tmp_path),
+                                    "--quiet"))
     assert "'p02'" in line and "duplicate prompt id" in line
 
 

@@ -44,9 +44,24 @@ def test_resampler_equals_torchaudio(sr_in, sr_out, window, width, rolloff, beta
     assert torch.equal(ours, ref)
 
 
+@pytest.mark.parametrize("sr_in,sr_out", [(44100, 16000), (16000, 48000), (22050, 16000)])
+def test_float64_kernel_equals_torchaudio_resample_without_dtype(sr_in, sr_out):
+    x = torch.from_numpy(np.random.default_rng(8).standard_normal((2, 2345)).astype(np.float32))
+    prm = dict(lowpass_filter_width=64, rolloff=0.9475937167399596, beta=14.769656459379492)
+    ref = ta.transforms.Resample(sr_in, sr_out, resampling_method="sinc_interp_kaiser", **prm)(x)
+    ours = SincResampler(sr_in, sr_out, width=64, rolloff=prm["rolloff"], window="kaiser",
+                         beta=prm["beta"], kernel="float64")
+    assert ours.kernel.dtype == torch.float32
+    assert torch.equal(ours(x), ref)
+    f32 = SincResampler(sr_in, sr_out, width=64, rolloff=prm["rolloff"], window="kaiser", beta=prm["beta"])
+    assert not torch.equal(f32(x), ref)  # the two kernels do differ (~5e-6)
+
+
 def test_resampler_refuses_unknown_window():
     with pytest.raises(ValueError, match="window must be"):
         SincResampler(16000, 8000, window="blackman")
+    with pytest.raises(ValueError, match="kernel must be"):
+        SincResampler(16000, 8000, kernel="float16")
 
 
 def test_core_front_ends_run_without_torchaudio():

@@ -8,7 +8,6 @@ import shutil
 import numpy as np
 import pytest
 
-import _kit
 from harness import audio
 from harness.errors import SabenchError
 from harness.records import Audio
@@ -16,6 +15,8 @@ from harness.results import ResultsStore
 from harness.runner import run_suite
 from harness.suite import load_suite
 from systems.precomputed import PrecomputedSystem
+
+import _kit
 
 
 @pytest.fixture(autouse=True)

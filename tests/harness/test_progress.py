@@ -82,10 +82,10 @@ def test_cli_prints_third_party_warnings_unlabelled(tmp_path):
     """Through the CLI: a warning raised from outside sabench's packages keeps its origin."""
     pkg = tmp_path / "thirdparty.py"
     pkg.write_text("import warnings\ndef go():\n    warnings.warn('old api', FutureWarning)\n")
-    script = ("import sys; sys.path.insert(0, %r)\n"
+    script = (f"import sys; sys.path.insert(0, {str(tmp_path)!r})\n"
               "from harness import cli\nimport thirdparty\n"
               "cli.HANDLERS['list'] = lambda args: (thirdparty.go(), 0)[1]\n"
-              "sys.exit(cli.main(['list']))\n") % str(tmp_path)
+              "sys.exit(cli.main(['list']))\n")
     root = Path(__file__).resolve().parents[2]
     res = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=root, timeout=60)
     assert res.returncode == 0, res.stderr
@@ -97,10 +97,11 @@ def test_embedding_progress_counts_clips(tmp_path, tmp_cache, monkeypatch, capsy
     """RunContext.embed_audio reports per clip (batches of 2 here), and show=False is silent."""
     import numpy as np
 
-    import _kit
     from harness import audio
     from harness.context import RunContext
     from harness.records import Audio
+
+    import _kit
 
     _kit.register()
     paths = []

@@ -69,7 +69,7 @@ def test_shaped_for_a_16k_backbone(realset_files):
     folder = [p for p in realset_files if p.parent == realset_files[0].parent]
     recipe = AudioRecipe(16000, length="crop", max_seconds=10.0)
     shaped = audio.load_many(folder, recipe, workers=2)
-    for path, x in zip(folder, shaped):
+    for path, x in zip(folder, shaped, strict=True):
         assert x.shape == (160000,) and x.dtype == np.float32, path
         raw, sr = sf.read(str(path), dtype="float32", always_2d=True)  # (T, C)
         mono = torch.from_numpy(np.ascontiguousarray(raw.mean(axis=1, dtype=np.float32)))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import _kit
 from harness import audio
 from harness.artifacts import ArtifactStore
 from harness.records import Audio
@@ -13,6 +12,8 @@ from harness.results import ResultsStore
 from harness.runner import run_suite
 from harness.suite import load_suite
 from systems.precomputed import PrecomputedSystem
+
+import _kit
 
 
 @pytest.fixture(autouse=True)

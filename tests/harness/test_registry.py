@@ -7,10 +7,11 @@ import sys
 
 import pytest
 
-import _kit
 from harness.errors import ManifestError, RegistryError, SabenchError
 from harness.registry import SYSTEMS, Registry, load_catalog
 from harness.suite import MetricSpec, load_suite, spec_from_dict
+
+import _kit
 
 
 def test_lazy_entries_import_on_first_get_only():
@@ -31,6 +32,15 @@ def test_unknown_name_suggests_close_matches():
     r.register("alpha")(object())
     with pytest.raises(ValueError, match="registered twice"):
         r.register("alpha")(object())
+
+
+def test_target_names_what_a_lazy_entry_stands_for():
+    r = Registry("gadget")
+    r.register_lazy("wav", "wave:open")
+    r.register("alpha")(object())
+    assert r.target("wav") == "wave:open" and r.target("alpha") is None
+    with pytest.raises(RegistryError, match="unknown gadget"):
+        r.target("wave")
 
 
 def test_catalog_systems_resolve_without_torch():

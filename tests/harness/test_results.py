@@ -12,6 +12,7 @@ from harness import RESULTS_SCHEMA as SCHEMA_VERSION
 from harness.errors import SabenchError
 from harness.records import Aggregate, Failure, ItemScore, MetricInfo, RunResult, SystemInfo
 from harness.results import ResultsStore
+
 from _plans import make_plan
 
 SYS = SystemInfo("sine", "1", "none", 16000, 1, (("amplitude", 0.5),))

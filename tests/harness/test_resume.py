@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-import _kit
 from harness.results import ResultsStore
+
+import _kit
 
 KIT = str(Path(_kit.__file__).parent)
 N = 12

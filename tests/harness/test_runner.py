@@ -7,7 +7,6 @@ import math
 import numpy as np
 import pytest
 
-import _kit
 from harness.errors import SabenchError
 from harness.records import Audio
 from harness.results import ResultsStore
@@ -15,6 +14,8 @@ from harness.runner import bootstrap_ci, run_suite
 from harness.seeding import derive_seed
 from harness.suite import load_suite
 from systems.testing import ReferenceEchoSystem, SineSystem
+
+import _kit
 
 
 @pytest.fixture(autouse=True)
@@ -82,7 +83,7 @@ class FlakySine(SineSystem):
             raise RuntimeError("model exploded on p02")
         outs = super().generate(requests)
         return [Audio(np.full_like(o.samples, np.nan), o.sample_rate) if r.prompt.id == "p04" else o
-                for r, o in zip(requests, outs)]
+                for r, o in zip(requests, outs, strict=True)]
 
 
 def test_keep_going_records_failures_and_finishes_others(tmp_path):
@@ -109,7 +110,8 @@ def test_without_keep_going_first_failure_stops_after_saving(tmp_path):
     info = FlakySine().info
     stored = [p.id for p in prompts if store.get_audio(GenerationRequest(p, derive_seed(7, p.id, 0)).key(info))]
     assert stored == ["p00", "p01"]
-    rows = ResultsStore(tmp_path / "out" / "results.sqlite")._db().execute("SELECT item_id, stage FROM failures").fetchall()
+    db = ResultsStore(tmp_path / "out" / "results.sqlite")._db()
+    rows = db.execute("SELECT item_id, stage FROM failures").fetchall()
     assert rows == [("p02", "generate")]
 
 
@@ -176,7 +178,7 @@ def test_run_context_batches_orders_and_caches(tmp_path):
     assert means == pytest.approx([0.1, 0.2, 0.3, 0.4, 0.5], abs=1e-6)
     again = list(RunContext("mini", cache_dir=tmp_path / "emb").embed_audio("test_stats", paths))
     assert _kit.StatsBackbone.calls == [2, 2, 1]  # all served from the cache
-    assert all(np.array_equal(a[1]["embedding"], b[1]["embedding"]) for a, b in zip(got, again))
+    assert all(np.array_equal(a[1]["embedding"], b[1]["embedding"]) for a, b in zip(got, again, strict=True))
     t = ctx.embed_text("test_stats", ["a b c", "dog"])
     assert t.tolist() == [[5, 2], [3, 0]]
     ctx.embed_text("test_stats", ["dog"])
@@ -201,7 +203,7 @@ def test_run_context_variable_frame_outputs_survive_caching(tmp_path):
         got = {}
         sub = [paths[i] for i in order]
         for idx, out in ctx.embed_audio("test_frames", sub):
-            for j, block in zip(idx, clip_rows(out, "frames", len(idx), "test_frames")):
+            for j, block in zip(idx, clip_rows(out, "frames", len(idx), "test_frames"), strict=True):
                 got[order[j]] = block
             assert out["embedding"].shape == (len(idx), 2)
         for i, e in enumerate(expected):
@@ -243,7 +245,8 @@ def test_new_backbone_weights_make_a_new_run_and_keep_the_old_one(tmp_path, monk
     first, _ = _run(tmp_path, spec, SineSystem())
     calls = []
     original = _kit.MeanRmsSetMetric.compute
-    monkeypatch.setattr(_kit.MeanRmsSetMetric, "compute", lambda self, ctx, items: calls.append(1) or original(self, ctx, items))
+    monkeypatch.setattr(_kit.MeanRmsSetMetric, "compute",
+                        lambda self, ctx, items: calls.append(1) or original(self, ctx, items))
     _run(tmp_path, spec, SineSystem())
     assert calls == []  # same weights: reused
     monkeypatch.setattr(_kit.StatsBackbone, "info",

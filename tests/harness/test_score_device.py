@@ -6,13 +6,14 @@ from pathlib import Path
 
 import torch
 
-import _kit
 from harness import cli
 from harness.artifacts import EmbeddingCache
 from harness.backbones.common import make_info
 from harness.hashing import sha256_json
 from harness.records import AudioRecipe
 from harness.results import ResultsStore
+
+import _kit
 
 
 class SpyBackbone:
@@ -55,7 +56,8 @@ def test_embedding_key_keeps_cpu_keys_and_separates_other_devices():
     recipe = AudioRecipe(sample_rate=16000)
     cpu = make_info("x", "abc", recipe, "1")
     old_formula = sha256_json({"audio": "f" * 64, "backbone": "x", "version": "1", "checkpoint": "abc",
-                               "sample_rate": 16000, "recipe": recipe.id(), "schema": __import__("harness").SCHEMA_VERSION})
+                               "sample_rate": 16000, "recipe": recipe.id(),
+                               "schema": __import__("harness").SCHEMA_VERSION})
     assert EmbeddingCache.key("f" * 64, cpu) == old_formula                 # existing caches stay valid
     gpu = make_info("x", "abc", recipe, "1", device="cuda")
     assert gpu.device == "cuda" and EmbeddingCache.key("f" * 64, gpu) != old_formula

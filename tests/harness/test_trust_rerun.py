@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import _kit
 from harness import audio, cli
 from harness.records import Audio
 from harness.results import ResultsStore
+
+import _kit
 
 METRICS = ("test_rms", "test_mean_rms", "test_weighted_rms")
 

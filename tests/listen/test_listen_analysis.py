@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.listen.analysis import (clopper_pearson, krippendorff_alpha, screen, sign_test, two_way_bootstrap)
+from harness.listen.analysis import clopper_pearson, krippendorff_alpha, screen, sign_test, two_way_bootstrap
 from harness.listen.store import Rating, Trial
 
 NAN = math.nan

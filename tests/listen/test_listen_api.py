@@ -143,7 +143,8 @@ def test_clips_are_served_only_for_the_raters_own_trials(kit_store, server):
     whole = _get(conn, url)[2]
     for rng, status, part, total in (("bytes=0-9", 206, whole[:10], f"bytes 0-9/{len(whole)}"),
                                      ("bytes=10-", 206, whole[10:], f"bytes 10-{len(whole) - 1}/{len(whole)}"),
-                                     ("bytes=-4", 206, whole[-4:], f"bytes {len(whole) - 4}-{len(whole) - 1}/{len(whole)}"),
+                                     ("bytes=-4", 206, whole[-4:],
+                                      f"bytes {len(whole) - 4}-{len(whole) - 1}/{len(whole)}"),
                                      (f"bytes={len(whole)}-", 416, b"", f"bytes */{len(whole)}")):
         got = _get(conn, url, {"Range": rng})
         assert (got[0], got[1], got[2]) == (status, total, part), rng

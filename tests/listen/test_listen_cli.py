@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 
 import pytest
+from _listen_kit import make_store, make_study
 
-from conftest import make_store, make_study
 from harness import cli
 from harness.listen.analysis import summarize
 from harness.listen.design import add_raters
@@ -48,7 +48,8 @@ def test_design_file_and_the_recorded_seeded_draw(tmp_path, tmp_cache, capsys):
     assert len(trials) == 2 * 3 + 1 + 1 + 1 and len(store.raters("d1")) == 2
     assert sorted(t.control for t in trials if t.control) == ["anchor", "attention", "reference"]
     links = (out / "listen" / "d1" / "raters.csv").read_text().splitlines()
-    assert links[0] == "token,link" and len(links) == 3 and (out / "listen" / "d1" / "raters.csv").stat().st_mode & 0o077 == 0
+    assert links[0] == "token,link" and len(links) == 3
+    assert (out / "listen" / "d1" / "raters.csv").stat().st_mode & 0o077 == 0
     # the same command again reuses the study (its draw never changes)
     assert cli.main(["listen", "--out", str(out), "--design", str(design), "--suite", suite, "--quiet"]) == 0
     assert store.design_json("d1") == d and len(store.trials("d1")) == len(trials)
@@ -106,7 +107,7 @@ def test_export_is_deidentified_and_import_validates_every_row(tmp_path, tmp_cac
         broken.write_text(f"{lines[0]}\nw1,{trials[0]['trial_id']},3,900\nw1,{trials[1]['trial_id']},{bad},900\n")
         assert cli.main(["listen", "--out", str(out), "--study", "x", "--import", str(broken)]) == 2
         assert "broken.csv line 3" in (err := _one_line_error(capsys)) and why in err
-    for body, why in ((f"w1,nope,3,900", "is not in study x"), (f"w1,{trials[0]['trial_id']},3,10", "played 10 ms"),
+    for body, why in (("w1,nope,3,900", "is not in study x"), (f"w1,{trials[0]['trial_id']},3,10", "played 10 ms"),
                       (f"w1,{trials[0]['trial_id']},3,900\nw1,{trials[0]['trial_id']},4,900", "second answer")):
         broken.write_text(f"{lines[0]}\n{body}\n")
         assert cli.main(["listen", "--out", str(out), "--study", "x", "--import", str(broken)]) == 2
@@ -135,7 +136,8 @@ def test_ab_study_preference_and_the_randomised_sides(tmp_path, tmp_cache, capsy
     (r,) = store.ratings_of(rater)
     assert r.value == 2                          # "Clip A" on a swapped trial is the second system
     capsys.readouterr()
-    assert cli.main(["listen", "--out", str(out), "--study", "ab", "--simulate", "10", "--means", "sine=4.5,noise=2"]) == 0
+    assert cli.main(["listen", "--out", str(out), "--study", "ab", "--simulate", "10",
+                     "--means", "sine=4.5,noise=2"]) == 0
     s = summarize(store, "ab")
     p = s.preference
     assert p.label_a == "sine" and p.rate_a > 0.7 and p.ci_low > 0.5 and p.p_value < 0.01
@@ -159,7 +161,8 @@ def test_report_fills_the_mos_column_of_the_paper_tables(tmp_path, tmp_cache, ca
                "--means", "sine=4.2,noise=2.4")
     s = summarize(ListenStore(out / "results.sqlite"), "paper")
     assert s.type == ("mos-edit" if task == "edit" else "mos") and s.suite == name
-    assert cli.main(["report", "--out", str(out), "--formats", "md,html", "--mixing", "footnote"]) == 0  # MOS: CI always
+    # MOS: CI always
+    assert cli.main(["report", "--out", str(out), "--formats", "md,html", "--mixing", "footnote"]) == 0
     md = (out / "report.md").read_text()
     section = md[md.index(table):]
     assert "MOS↑" in section.splitlines()[4]
@@ -168,7 +171,8 @@ def test_report_fills_the_mos_column_of_the_paper_tables(tmp_path, tmp_cache, ca
         row = _md_row(section, label)
         m = by[label]
         assert f"{m.mean:.2f} [{m.ci_low:.2f}, {m.ci_high:.2f}]" in row
-    assert re.search(r"MOS: listening study paper \(overall (audio|edit) quality.*\), 6 raters x 4 items per system", section)
+    assert re.search(r"MOS: listening study paper \(overall (audio|edit) quality.*\), "
+                     r"6 raters x 4 items per system", section)
     html = (out / "report.html").read_text()
     assert "<h2>Listening tests</h2>" in html and html.count('class="bar"') == len(s.mos)
     if task == "edit":

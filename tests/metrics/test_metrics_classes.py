@@ -7,11 +7,11 @@ instead of by index / item id gets wrong values.
 import numpy as np
 import pytest
 
+import harness.metrics.catalog  # noqa: F401  (registers the metric factories)
 from harness.errors import SabenchError
 from harness.metrics.base import EvalItem, Metric
 from harness.metrics.numerics import cosine, frechet_distance, inception_score, kl_softmax
 from harness.records import AudioRecipe, BackboneInfo, Prompt
-import harness.metrics.catalog  # noqa: F401  (registers the metric factories)
 from harness.registry import METRICS
 
 RECIPE = AudioRecipe(16000, mono="mean", length="crop", max_seconds=10.0)
@@ -173,7 +173,8 @@ def test_kl_audioldm_eval_preset_uses_eps():
     table = {"o": {"logits": np.log(np.array([.3, .1, .2, .1, .1, .02, .08, .1]))},
              "r": {"logits": np.log(np.array([.05, .1, .2, .05, .15, .25, .08, .12]))}}
     ctx = FakeContext({"panns16k": FakeBackbone("panns16k", table)})
-    out = METRICS.get("kl_pann_ref_to_gen")(preset="audioldm_eval").compute(ctx, [_item("a", output="o", reference="r")])
+    metric = METRICS.get("kl_pann_ref_to_gen")(preset="audioldm_eval")
+    out = metric.compute(ctx, [_item("a", output="o", reference="r")])
     assert out.extras["eps"] == 1e-6
     assert out.per_item["a"] == pytest.approx(0.5898663401603699, abs=1e-6)  # reference/metrics.md §11
 

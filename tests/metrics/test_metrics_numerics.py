@@ -7,8 +7,7 @@ import pytest
 
 from harness.errors import SabenchError
 from harness.metrics import numerics
-from harness.metrics.numerics import (cosine, frechet_distance, inception_score,
-                                      kl_divergence, kl_softmax)
+from harness.metrics.numerics import cosine, frechet_distance, inception_score, kl_divergence, kl_softmax
 
 
 def _spd(rng, d, n=None):

@@ -23,7 +23,8 @@ SR = 8000
 def test_presets_are_complete_and_valid():
     audio = pytest.importorskip("harness.audio")
     assert DEFAULT_PRESET == "sabench" and set(PRESETS) == {"sabench", "audioldm_eval", "av_benchmark",
-                                                            "stable_audio_metrics"}
+                                                            "stable_audio_metrics", "frechet_audio_distance",
+                                                            "fadtk", "kadtk"}
     for p in PRESETS.values():
         assert p.kl_direction in ("ref_to_gen", "gen_to_ref") and p.is_splits == 10 and p.is_seed == 2020
         for conv in (p.fd, p.classifier, p.fad, p.clap):

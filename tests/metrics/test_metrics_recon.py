@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from harness.metrics.recon import (MEL_DAC_DEFAULT, MEL_DAC_TRAINING, STFT_DAC_DEFAULT,
-                                   make_mel_loss, make_stft_loss, spectral_loss)
+from harness.metrics.recon import (
+    MEL_DAC_DEFAULT,
+    MEL_DAC_TRAINING,
+    STFT_DAC_DEFAULT,
+    make_mel_loss,
+    make_stft_loss,
+    spectral_loss,
+)
 
 dac_loss = pytest.importorskip("dac.nn.loss")
 AudioSignal = pytest.importorskip("audiotools").AudioSignal

@@ -6,18 +6,18 @@ import shutil
 import numpy as np
 import pytest
 
-from harness.backbones.mini import backbones as B
-from harness.backbones.mini.checkpoints import DEFAULT_DIR
 from harness.errors import WeightsError
 from harness.registry import BACKBONES
+from suites.synthcaps.backbones import backbones as B
 from suites.synthcaps.corpus import CorpusConfig, render_split
 from suites.synthcaps.sources import SOURCE_NAMES
+from suites.synthcaps.weights import DEFAULT_DIR
 
 NAMES = ("mini_classifier", "mini_clap", "mini_semantic", "mini_vae", "mini_quality")
 
 
 def test_registered_lazily_and_checkpoints_small():
-    import harness.backbones.mini.catalog  # noqa: F401
+    import suites.synthcaps.catalog  # noqa: F401
     for n in NAMES:
         assert n in BACKBONES
     total = sum(p.stat().st_size for p in DEFAULT_DIR.glob("*.safetensors"))

@@ -51,7 +51,7 @@ def test_labels_match_rendered_energy_and_peaks_stay_below_one():
         assert r.audio.dtype == np.float32 and r.audio.shape == (64000,)
         assert np.abs(r.audio).max() < 1.0
         assert r.labels.shape == (100, len(SOURCE_NAMES))
-        for e, x in zip(c.scene.events, r.event_audio):
+        for e, x in zip(c.scene.events, r.event_audio, strict=True):
             col = r.labels[:, SOURCE_NAMES.index(e.source)].astype(bool)
             db = envelope_db(x)
             # every labelled frame is louder than every unlabelled frame of the same event

@@ -50,7 +50,7 @@ def test_atmosphere_change_keeps_every_event(pairs):
     for p in [q for q in pairs if q.category == "Atmosphere Change"]:
         assert p.source.events == p.target.events and p.source.room != p.target.room
         src, tgt = render(p.source), render(p.target)
-        for a, b in zip(src.event_audio, tgt.event_audio):
+        for a, b in zip(src.event_audio, tgt.event_audio, strict=True):
             assert np.array_equal(a, b)
         assert np.abs(src.audio - tgt.audio).max() > 1e-3
 

@@ -5,9 +5,9 @@ import numpy as np
 from harness import audio as haudio
 from harness.records import Prompt
 from suites.synthcaps.editing import CATEGORIES
-from suites.synthcaps.loaders import editing_prompts, generation_prompts, reconstruction_prompts
 from suites.synthcaps.render import render
 from suites.synthcaps.scene import Scene
+from suites.synthcaps.suite_loaders import editing_prompts, generation_prompts, reconstruction_prompts
 
 
 def test_generation_prompts_reference_is_the_rendered_clip(tmp_path):

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 
 from harness import audio as haudio
-from harness.backbones.mini import backbones as B
 from harness.metrics.base import EvalItem
-from suites.synthcaps.loaders import editing_prompts, generation_prompts
-from suites.synthcaps.mini_metrics import (make_edit_latent_l2, make_edit_mel_l1,
-                                           make_event_order, make_event_presence)
+from suites.synthcaps.backbones import backbones as B
+from suites.synthcaps.mini_metrics import make_edit_latent_l2, make_edit_mel_l1, make_event_order, make_event_presence
+from suites.synthcaps.suite_loaders import editing_prompts, generation_prompts
 
 
 class Ctx:

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from harness.backbones.mini import backbones as B
 from suites.synthcaps import train_backbones
+from suites.synthcaps.backbones import backbones as B
 
 
 @pytest.mark.slow

@@ -11,7 +11,9 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from suites.synthcaps import gate
-from suites.synthcaps.system_checkpoints import ROOT
+from suites.synthcaps.weights import DEFAULT_DIR
+
+ROOT = DEFAULT_DIR / "systems"
 
 pytestmark = pytest.mark.slow
 

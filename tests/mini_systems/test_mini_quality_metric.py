@@ -1,4 +1,4 @@
-"""`synthcaps_quality` (registered by suites/synthcaps/catalog.py) equals the mini_quality
+"""`mini_quality` (registered by suites/synthcaps/catalog.py) equals the mini_quality
 backbone's own score on the same files, and ranks a degraded clip below its clean source."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from harness.registry import METRICS, load_catalog
 
 
 def test_quality_metric_matches_backbone(tmp_path):
-    from harness.backbones.mini.backbones import MiniQuality
+    from suites.synthcaps.backbones.backbones import MiniQuality
     from suites.synthcaps.corpus import CorpusConfig, render_split
 
     load_catalog()
@@ -24,7 +24,7 @@ def test_quality_metric_matches_backbone(tmp_path):
     for i, x in enumerate(clips):
         audio.write(tmp_path / f"{i}.wav", Audio(x[None].astype(np.float32), 16000))
         items.append(EvalItem(f"p{i}", Prompt(f"p{i}", "x"), output=str(tmp_path / f"{i}.wav")))
-    out = METRICS.get("synthcaps_quality")().compute(context.RunContext(profile="mini", cache_dir=tmp_path / "c"), items)
+    out = METRICS.get("mini_quality")().compute(context.RunContext(profile="mini", cache_dir=tmp_path / "c"), items)
     direct = MiniQuality().embed(clips)["quality"]                     # (4,) in [0, 1]
     for i in range(4):
         assert out.per_item[f"p{i}"] == pytest.approx(float(direct[i]), abs=1e-6)   # float32 scores

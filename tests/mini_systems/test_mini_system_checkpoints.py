@@ -11,7 +11,9 @@ import pytest
 
 from harness.errors import WeightsError
 from harness.records import EditRequest, GenerationRequest, Prompt, ReconstructRequest
-from suites.synthcaps.system_checkpoints import ROOT, verify
+from suites.synthcaps.weights import DEFAULT_DIR, verify_tree
+
+ROOT = DEFAULT_DIR / "systems"
 
 FAST = {"planner_steps": 4, "synth_steps": 2, "edit_steps": 6, "edit_n_max": 5}
 """Few sampling steps: this test checks plumbing and shapes, not quality."""
@@ -23,7 +25,7 @@ def test_manifest_lists_every_stage_and_sizes_fit_the_budget():
     manifest = json.loads((ROOT / "manifest.json").read_text())
     for leaf in LEAVES:
         assert f"{leaf}/model.safetensors" in manifest and f"{leaf}/config.json" in manifest
-        assert verify(ROOT / leaf) == 2
+        assert len(verify_tree(ROOT / leaf)) == 2
     assert not list(ROOT.rglob("optimizer.pt"))                        # weights + config only
     total = sum(p.stat().st_size for p in ROOT.parent.rglob("*") if p.is_file())
     assert total <= 25 * 1024 * 1024, f"committed mini checkpoints are {total / 2**20:.1f} MB"
@@ -36,12 +38,12 @@ def test_tampered_checkpoint_is_refused(tmp_path):
     data = bytearray(f.read_bytes())
     data[-1] ^= 1                                                       # one bit of one weight
     f.write_bytes(bytes(data))
-    assert verify(copy / "mlp-d64") == 4                                # untouched stages pass
+    assert len(verify_tree(copy / "mlp-d64")) == 4                                # untouched stages pass
     with pytest.raises(WeightsError, match="does not match manifest"):
-        verify(copy / "mlp-d16")
+        verify_tree(copy / "mlp-d16")
     (copy / "base" / "config.json").unlink()
     with pytest.raises(WeightsError, match="missing"):
-        verify(copy / "base")
+        verify_tree(copy / "base")
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from harness.records import GenerationRequest, Prompt
-from suites.synthcaps.system_checkpoints import verify
-from suites.synthcaps.train_systems import QUICK, MiniPlan, train_all
+from suites.synthcaps.train_systems import QUICK, MiniPlan, train_stages
+from suites.synthcaps.weights import verify, verify_tree
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        record = train_all(QUICK, out, log=lambda *_: None)
+        record = train_stages(QUICK, out, log=lambda *_: None)
     finally:
         torch.set_num_threads(threads)
     return out, record
@@ -35,14 +35,15 @@ def test_every_stage_is_written(trained):
     synth = json.loads((out / "mlp-d16" / "synthesizer" / "config.json").read_text())
     planner = json.loads((out / "mlp-d16" / "planner" / "config.json").read_text())
     base = json.loads((out / "base" / "config.json").read_text())
-    assert (synth["model"]["stage"], planner["model"]["stage"], base["model"]["stage"]) == ("synthesizer", "planner", "base")
+    stages = (synth["model"]["stage"], planner["model"]["stage"], base["model"]["stage"])
+    assert stages == ("synthesizer", "planner", "base")
     head = synth["model"]["head"]
     assert planner["model"]["head"] == head and (head["variant"], head["in_dim"], head["d"]) == ("mlp", 64, 16)
     assert synth["model"]["dit"]["in_dim"] == 32 and synth["model"]["dit"]["frame_dim"] == 16
     assert planner["model"]["dit"]["in_dim"] == 16                      # the planner generates P(PE) frames
     assert base["model"]["dit"]["in_dim"] == 32 and base["model"]["dit"]["frame_dim"] == 0
     assert synth["encoders"] == "suites.synthcaps.mini_encoders:mini_encoders"
-    assert verify(out) == 6 and not list(out.rglob("optimizer.pt"))
+    assert len(verify_tree(out)) == 6 and not list(out.rglob("optimizer.pt"))
 
 
 def test_training_is_deterministic(trained, tmp_path):
@@ -51,7 +52,7 @@ def test_training_is_deterministic(trained, tmp_path):
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        train_all(plan, tmp_path, log=lambda *_: None)
+        train_stages(plan, tmp_path, log=lambda *_: None)
     finally:
         torch.set_num_threads(threads)
     assert (tmp_path / "base" / "model.safetensors").read_bytes() == (out / "base" / "model.safetensors").read_bytes()
@@ -74,13 +75,13 @@ def test_quick_checkpoint_generates(trained):
 def test_one_command_trains_the_whole_mini_world(tmp_path, monkeypatch):
     """`sabench mini train --quick`: corpus + five backbones + systems, each with a manifest."""
     from harness import cli
-    from harness.backbones.mini import checkpoints
 
     monkeypatch.delenv("SABENCH_MINI_CHECKPOINTS", raising=False)
     assert cli.main(["mini", "train", "--quick", "--out", str(tmp_path)]) == 0
     for name in ("mini_classifier", "mini_clap", "mini_semantic", "mini_vae", "mini_quality"):
-        assert len(checkpoints.verify(name, tmp_path)) == 64
-    assert verify(tmp_path / "systems") == 6
+        shas = verify(tmp_path, [f"{name}.safetensors", f"{name}.json"])
+        assert len(shas) == 2 and all(len(s) == 64 for s in shas.values())
+    assert len(verify_tree(tmp_path / "systems")) == 6
     cfg = json.loads((tmp_path / "systems" / "base" / "config.json").read_text())
     assert cfg["encoders"] == "suites.synthcaps.mini_encoders:mini_encoders"
     import os

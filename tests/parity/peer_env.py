@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -137,8 +137,10 @@ model_urls = {
 class _Postprocessor(nn.Module):
     def __init__(self, params):
         super().__init__()
-        self.pca_eigen_vectors = nn.Parameter(torch.as_tensor(params["pca_eigen_vectors"], dtype=torch.float), requires_grad=False)
-        self.pca_means = nn.Parameter(torch.as_tensor(params["pca_means"], dtype=torch.float).reshape(-1, 1), requires_grad=False)
+        self.pca_eigen_vectors = nn.Parameter(torch.as_tensor(params["pca_eigen_vectors"], dtype=torch.float),
+                                              requires_grad=False)
+        self.pca_means = nn.Parameter(torch.as_tensor(params["pca_means"], dtype=torch.float).reshape(-1, 1),
+                                      requires_grad=False)
 
     def forward(self, x):
         pca = torch.mm(self.pca_eigen_vectors, (x.t() - self.pca_means)).t()
@@ -160,7 +162,8 @@ class VGGish(_tv.VGG):
 
     def forward(self, x, fs=None):
         if self.preprocess:
-            x = vggish_input.waveform_to_examples(x, fs) if isinstance(x, np.ndarray) else vggish_input.wavfile_to_examples(x)
+            x = (vggish_input.waveform_to_examples(x, fs) if isinstance(x, np.ndarray)
+                 else vggish_input.wavfile_to_examples(x))
         x = _tv.VGG.forward(self, x.to(self.device))  # features -> (N, 6*4*512) HWC -> embeddings
         return self.pproc(x) if self.postprocess else x
 
@@ -224,6 +227,19 @@ def soundfile_torchaudio() -> Iterator[None]:
         yield
     finally:
         torchaudio.load, torchaudio.save = old
+
+
+@contextlib.contextmanager
+def keep_grad_mode() -> Iterator[None]:
+    """fadtk's FrechetAudioDistance() calls torch.autograd.set_grad_enabled(False) for the whole
+    process; the caller's grad mode is put back on exit."""
+    import torch
+
+    was = torch.is_grad_enabled()
+    try:
+        yield
+    finally:
+        torch.set_grad_enabled(was)
 
 
 @contextlib.contextmanager

@@ -17,8 +17,6 @@ import sys
 import types
 from pathlib import Path
 
-import numpy as np
-
 import peer_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -112,10 +110,30 @@ def run_frechet_audio_distance(gen: Path, ref: Path, hub_dir: Path, model_name: 
 
         fad = FrechetAudioDistance(ckpt_dir=str(hub_dir), model_name=model_name, sample_rate=sample_rate,
                                    use_pca=False, use_activation=False, verbose=False, audio_load_worker=2)
+        if model_name == "pann":
+            fad.model = _KeepClipAxis(fad.model)
         value = fad.score(str(ref), str(gen))
     if value == -1:  # the toolkit prints and returns -1 on any exception
         raise RuntimeError("frechet_audio_distance returned -1 (an exception inside score())")
     return float(value)
+
+
+class _KeepClipAxis:
+    """frechet_audio_distance 0.3.4's PANN path takes `out['embedding'].data[0]`, a (2048,) vector per
+    clip, and concatenates those into one (N*2048,) vector: its mean and covariance are scalars and
+    score() fails inside sqrtm and returns -1 for every input (gudgud96/frechet-audio-distance#37,
+    open). This wrapper returns the embedding as (1, 1, 2048), so `.data[0]` is the (1, 2048) row the
+    issue's proposed fix (`embd.unsqueeze(0)`) gives; nothing else of the peer's pipeline changes."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def __call__(self, audio, mixup_lambda=None):
+        out = self.model(audio, mixup_lambda)
+        return {**out, "embedding": out["embedding"].unsqueeze(0)}  # (1, B=1, 2048)
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
 
 
 def import_laion_clap_offline() -> None:
@@ -124,8 +142,9 @@ def import_laion_clap_offline() -> None:
     if "laion_clap" in sys.modules:
         return
     sys.path.insert(0, str(REPO / "tests" / "backbones"))
-    import backbone_testkit
     from harness.backbones.offline import import_laion_clap
+
+    import backbone_testkit
 
     root = Path(os.environ.get("SABENCH_PARITY_TMP", "/tmp")) / "parity_laion_tokenizers"
     backbone_testkit.write_laion_tokenizers(root)
@@ -142,7 +161,7 @@ def _clean(folder: Path) -> None:
 def run_fadtk(gen: Path, ref: Path, hub_dir: Path) -> float:
     """fadtk's CLI flow: cache_embedding_files(dir, VGGishModel()) for both dirs, then
     FrechetAudioDistance(ml).score(baseline=ref, eval=gen), in process (workers=1)."""
-    with peer_env.offline_hub(hub_dir), peer_env.soundfile_torchaudio():
+    with peer_env.offline_hub(hub_dir), peer_env.soundfile_torchaudio(), peer_env.keep_grad_mode():
         import fadtk
 
         ml = fadtk.VGGishModel()
@@ -161,7 +180,7 @@ def run_kadtk(gen: Path, ref: Path, model: str, kadtk_ckpt: Path | None = None, 
 
     import torch
 
-    with contextlib_nullable(hub_dir), peer_env.soundfile_torchaudio():
+    with contextlib_nullable(hub_dir), peer_env.soundfile_torchaudio(), peer_env.keep_grad_mode():
         import kadtk
         from kadtk.emb_loader import EmbeddingLoader
 

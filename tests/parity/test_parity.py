@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from _parity_kit import sabench
 
 import peers_run
-from conftest import sabench
 
 pytestmark = pytest.mark.parity
 RTOL = 1e-5
@@ -22,7 +22,8 @@ RTOL = 1e-5
 
 def _close(peer: float, ours: float, rtol: float = RTOL) -> None:
     assert np.isfinite(peer) and np.isfinite(ours)
-    assert abs(ours - peer) <= rtol * abs(peer), f"sabench {ours!r} vs peer {peer!r}: rel {abs(ours - peer) / abs(peer):.3g}"
+    close = abs(ours - peer) <= rtol * abs(peer)
+    assert close, f"sabench {ours!r} vs peer {peer!r}: rel {abs(ours - peer) / abs(peer):.3g}"
 
 
 def test_audioldm_eval_fd_is_kl(parity, need):
@@ -66,8 +67,8 @@ def test_kadtk_panns(parity, need):
     _close(peer, ours["kad_pann"], KADTK_RTOL)
 
 
-FADTK_RTOL = 1e-4
-"""Measured 5.2e-5 (peer 108.611286, sabench 108.616937). Not yet reduced: fadtk's online
-statistics merge per-file means that np.mean returns in float16 (the stored embedding dtype);
-sabench rounds the rows to float16 but merges exact means. Suspected cause, not yet proven."""
+FADTK_RTOL = RTOL
+"""Measured 3.1e-6 (peer 108.611286, sabench 108.611618) once sabench resamples with fadtk's
+transforms.Resample kernel (sinc_kaiser_best_f64kernel) and merges per-file float16 means as
+fadtk's online statistics do (harness.metrics.fd.merge_float16_file); before: 5.2e-5."""
 KADTK_RTOL = RTOL

@@ -13,9 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import peers_run
 from harness.errors import SabenchError
 from harness.metrics.numerics import frechet_distance
+
+import peers_run
 
 pytestmark = pytest.mark.parity
 

@@ -1,8 +1,9 @@
 """Table-driven reliability cases run through the real CLI (`python -m harness.cli ...`).
 
 A `Case` is one hostile or mistaken input: the command line (with `{tmp}` standing for the
-test's temporary folder, where `files` are written first; plain text replacement, so YAML braces are safe), the exit code it must end with, a
-fragment its output must contain, and the outcome class:
+test's temporary folder, where `files` are written first; plain text replacement, so YAML
+braces are safe), the exit code it must end with, a fragment its output must contain, and the
+outcome class:
 
 - "clean error": exit code `expect_exit` (2 for a `SabenchError`), stderr is exactly one line
   `sabench: error: ...` containing the fragment, and no traceback anywhere;
@@ -21,9 +22,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 REPO = Path(__file__).resolve().parents[2]
 OUTCOMES = ("clean error", "handled")

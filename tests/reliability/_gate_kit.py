@@ -13,9 +13,9 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Sequence
 
 from harness.records import Aggregate, Failure, MetricInfo, RunResult, SystemInfo
 
@@ -33,7 +33,8 @@ def make_run(fd: float | None = 19.1, clap: float | None = 0.381, delta: float |
              failures: Sequence[Failure] = (), run_id: str = "run-a", ci=(0.375, 0.387)) -> RunResult:
     """A 3-metric run; a metric given as None has no aggregate (it failed everywhere)."""
     aggs = []
-    for name, value, lo_hi in (("fd_pann", fd, (None, None)), ("clap_laion", clap, ci), ("delta_clap", delta, (None, None))):
+    for name, value, lo_hi in (("fd_pann", fd, (None, None)), ("clap_laion", clap, ci),
+                               ("delta_clap", delta, (None, None))):
         if value is not None:
             aggs.append(Aggregate(name, value, lo_hi[0], lo_hi[1], n))
     system = SystemInfo("sysx", "1", "a" * 64, 48000)

@@ -11,8 +11,9 @@ import json
 
 import pytest
 
-from _cases import Case, check, run_case
 from harness.errors import SabenchError
+
+from _cases import Case, check, run_case
 
 PROMPTS = "\n".join(json.dumps({"id": f"p{i}", "text": f"sound {i}", "duration": 0.25}) for i in range(2)) + "\n"
 BASE = {"name": "tiny", "version": "'1'", "task": "generate", "profile": "mini", "loader": "prompt_file",

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from _gate_kit import (check_one_line_error, make_run, sabench, with_n, write_baseline_raw,
-                       write_run_json)
 from harness.records import Failure
+
+from _gate_kit import check_one_line_error, make_run, sabench, with_n, write_baseline_raw, write_run_json
 
 FAIL = (Failure("item-3", "generate", "boom"),)
 

@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from _cases import REPO, Case, check, run_case, sabench, write_files
 from harness.errors import SabenchError, WeightsError
+
+from _cases import REPO, Case, check, run_case, sabench, write_files
 
 MINI_BASE = REPO / "suites" / "synthcaps" / "checkpoints" / "systems" / "base"
 EVIL_MODULE = "import pathlib\npathlib.Path({marker!r}).write_text('ran')\n"
@@ -80,9 +81,12 @@ def test_marker_control_user_parameter_with_allow_code_runs(tmp_path):
 
 
 def test_registered_encoders_from_checkpoint_still_load():
-    from systems.semanticaudio.encoders import ENCODERS, encoders_target, load_encoders
+    from harness.registry import ENCODER_BUNDLES, load_catalog
+    from systems.semanticaudio.encoders import encoders_target, load_encoders
 
-    assert encoders_target("mini") == ENCODERS["mini"] == encoders_target(ENCODERS["mini"])
+    load_catalog()
+    mini = ENCODER_BUNDLES.target("mini")
+    assert encoders_target("mini") == mini == encoders_target(mini) == "suites.synthcaps.mini_encoders:mini_encoders"
     enc = load_encoders("weightless")
     assert enc.spec == "systems.semanticaudio.encoders:weightless_encoders"
     with pytest.raises(SabenchError, match="not a registered encoder bundle"):
@@ -91,12 +95,12 @@ def test_registered_encoders_from_checkpoint_still_load():
 
 
 def test_mini_backbone_config_cannot_name_other_attributes(tmp_path, monkeypatch):
-    from harness.backbones.mini import checkpoints
-    from harness.backbones.mini.backbones import MiniClap
     from harness.hashing import sha256_file
+    from suites.synthcaps import weights
+    from suites.synthcaps.backbones.backbones import MiniClap
 
     folder = tmp_path / "ck"
-    shutil.copytree(checkpoints.DEFAULT_DIR, folder, ignore=shutil.ignore_patterns("systems"))
+    shutil.copytree(weights.DEFAULT_DIR, folder, ignore=shutil.ignore_patterns("systems"))
     cfg = json.loads((folder / "mini_clap.json").read_text())
     cfg["class"] = "__loader__"
     (folder / "mini_clap.json").write_text(json.dumps(cfg))

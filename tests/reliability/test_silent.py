@@ -24,10 +24,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "harness"))
 
-import _kit  # noqa: E402
 from harness import audio, cli  # noqa: E402
 from harness.records import Audio  # noqa: E402
 from harness.results import ResultsStore  # noqa: E402
+
+import _kit  # noqa: E402
 
 MINI_CLAP = "{name: clap, args: {name: mini_clap, backbone: mini_clap}}"
 
@@ -38,7 +39,7 @@ def _exported(tmp_path: Path, metrics=("test_rms",), ids=None, n: int = 4) -> tu
     suite = _kit.write_suite(tmp_path / "s", n=n, metrics=metrics)
     if ids is not None:  # rewrite the prompt ids
         rows = [json.loads(x) for x in (suite.parent / "prompts.jsonl").read_text().splitlines()]
-        for r, new in zip(rows, ids):
+        for r, new in zip(rows, ids, strict=True):
             r["id"] = new
         (suite.parent / "prompts.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     out, folder = str(tmp_path / "out"), tmp_path / "exported"
@@ -94,8 +95,8 @@ def test_understated_header_is_refused_by_read_and_trailing_chunks_are_not(tmp_p
 def test_failing_batch_names_the_failing_item_without_keep_going():
     from harness.errors import SabenchError
     from harness.plan import PlannedSample as Job
-    from harness.runner import Failures, run_batch
     from harness.records import GenerationRequest, Prompt
+    from harness.runner import Failures, run_batch
 
     class OneBad:
         name = "one-bad"
@@ -201,7 +202,7 @@ def test_export_name_rules():
 # --------------------------------------------------------------- cached reference audio
 
 def test_replaced_cached_reference_is_rerendered(tmp_path, monkeypatch):
-    from suites.synthcaps import loaders
+    from suites.synthcaps import suite_loaders as loaders
 
     monkeypatch.setenv("SABENCH_CACHE", str(tmp_path))
     rows = loaders.reconstruction_prompts(n=2)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from _gate_kit import UNPRIVILEGED, check_one_line_error, make_run, sabench, write_run_json
 from harness.errors import SabenchError, describe_os_error
 from harness.results import ResultsStore
+
+from _gate_kit import UNPRIVILEGED, check_one_line_error, make_run, sabench, write_run_json
 
 RUN = ["run", "--suite", "mini-generation", "--system", "sine", "--limit", "10", "--quiet", "--no-report"]
 

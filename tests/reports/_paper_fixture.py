@@ -33,7 +33,8 @@ def run(suite: str, label: str, values: dict, *, version: str = "1.0.0", profile
                    n_samples=min(limit or suite_n, suite_n)) if planned else None
     ns = n_by_metric or {}
     return RunResult(
-        run_id=f"{suite}:{label}" if plan is None else plan.run_id, suite=suite, suite_version=version, profile=profile, system=system,
+        run_id=f"{suite}:{label}" if plan is None else plan.run_id, suite=suite, suite_version=version,
+        profile=profile, system=system,
         metrics=metrics, aggregates=tuple(Aggregate(k, v, n=ns.get(k, n)) for k, v in values.items() if v is not None),
         items=items, failures=failures, plan=plan)
 
@@ -46,14 +47,16 @@ T2 = [("Resonate", 0.459, 5.258, 5.942), ("TangoFlux", 0.464, 5.006, 5.701), ("B
       ("Ours (d=32)", 0.422, 4.896, 5.648), ("Ours (d=64)", 0.425, 4.911, 5.652),
       ("Ours (d=128)", 0.459, 5.187, 5.936), ("Ours (d=1024)", 0.458, 5.045, 5.735)]
 T3 = [("Ours d=1024 (rawPE)", 1.202, 1.670), ("Ours d=1024 (DDT)", 1.256, 1.695), ("Ours (d=128)", 1.413, 1.828),
-      ("Ours (d=64)", 1.595, 1.992), ("Ours (d=32)", 1.817, 2.270), ("SemanticVocoder (Xie et al., 2025)", 1.927, 2.886)]
+      ("Ours (d=64)", 1.595, 1.992), ("Ours (d=32)", 1.817, 2.270),
+      ("SemanticVocoder (Xie et al., 2025)", 1.927, 2.886)]
 T4 = [("Ours (Semantic FlowEdit)", 0.351, 0.094, 3.71), ("TangoFlux FlowEdit", 0.339, 0.081, 3.54),
       ("Resonate FlowEdit", 0.322, 0.065, 3.48), ("Base Model (DAC FlowEdit)", 0.290, 0.054, 3.32),
       ("Original Source", 0.257, None, 3.89)]
 T6 = [("Sound Removal", 22, 0.309, 0.160), ("Subject Replace", 31, 0.378, 0.154), ("Other Replace", 18, 0.297, 0.123),
       ("Action Replace", 7, 0.378, 0.115), ("Weather Change", 22, 0.318, 0.109), ("Event Replace", 16, 0.387, 0.099),
       ("Sound Addition", 18, 0.351, 0.084), ("Intensity Change", 6, 0.389, 0.078), ("Material Change", 6, 0.378, 0.076),
-      ("Spatial Change", 6, 0.341, 0.071), ("Vehicle Replace", 12, 0.319, 0.059), ("Atmosphere Change", 12, 0.335, 0.047),
+      ("Spatial Change", 6, 0.341, 0.071), ("Vehicle Replace", 12, 0.319, 0.059),
+      ("Atmosphere Change", 12, 0.335, 0.047),
       ("Environment Add", 14, 0.347, 0.045), ("Temporal Change", 10, 0.390, 0.044)]
 
 

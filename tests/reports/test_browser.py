@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import _paper_fixture as F
 from harness.records import Audio, Prompt
 from reports import build_report
+
+import _paper_fixture as F
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ATTACK = ("<script>document.title='pwned';document.body.setAttribute('data-pwned','1')</script>"

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-import _paper_fixture as F
 from harness.errors import SabenchError
 from harness.records import Aggregate, MetricInfo
 from reports import gate
 from reports.serialize import read_run, write_run
+
+import _paper_fixture as F
 
 
 def _run(fd=19.1, clap=0.381, ci=(0.375, 0.387), **kw):

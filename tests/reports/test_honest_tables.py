@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-import _paper_fixture as F
 from harness.errors import SabenchError
 from harness.records import Failure, ItemScore, MetricInfo
 from reports import build_report, render, tables
 from reports.html import table_html
 from reports.provenance import is_mini_backbone
+
+import _paper_fixture as F
 
 FULL = 957
 

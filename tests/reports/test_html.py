@@ -10,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import _paper_fixture as F
 from harness.records import Audio, Prompt
 from reports import build_report
 from reports.html import SORT_JS
+
+import _paper_fixture as F
 
 PAYLOAD = "<script>alert(1)</script> & \"quoted\" 'single' <img src=x onerror=alert(2)>"
 

@@ -41,7 +41,7 @@ def test_matching_by_id_ignores_item_order():
     rb = make_run("base", {"clap": b}, metrics=(CLAP,), shuffle_seed=2)
     # Sanity: pairing by stored order would see a mix of signs (not 8 wins).
     assert [s.item_id for s in ra.items] != [s.item_id for s in rb.items]
-    assert sum(x.value > y.value for x, y in zip(ra.items, rb.items)) < 8
+    assert sum(x.value > y.value for x, y in zip(ra.items, rb.items, strict=True)) < 8
     p = paired_difference(ra, rb, "clap", seed=3, n_boot=500)
     expected = sum(a[i] - b[i] for i in ids) / len(ids)  # hand-rolled mean over ids
     assert p.n == 8 and p.unmatched == 0
@@ -68,7 +68,7 @@ def test_ci_covers_true_difference_and_is_reproducible():
     noise = [e - mu for e in noise]
     ids = [f"item-{k}" for k in range(60)]
     b = {i: gen.uniform(0.0, 1.0) for i in ids}
-    a = {i: b[i] + 0.2 + e for i, e in zip(ids, noise)}
+    a = {i: b[i] + 0.2 + e for i, e in zip(ids, noise, strict=True)}
     ra = make_run("sys", {"clap": a}, metrics=(CLAP,), shuffle_seed=5)
     rb = make_run("base", {"clap": b}, metrics=(CLAP,))
     p1 = paired_difference(ra, rb, "clap", seed=42)

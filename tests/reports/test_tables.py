@@ -6,6 +6,7 @@ import pytest
 
 from harness.errors import SabenchError
 from reports import render, tables
+
 import _paper_fixture as F
 
 HEAD = "Profile: real \u00b7 suite: {suite} v1.0.0\n\n"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from _sa_kit import SPEC
 
-from conftest import SPEC
 from harness.errors import SabenchError, WeightsError
 from harness.records import Audio, EditRequest, GenerationRequest, Prompt, ReconstructRequest
 from harness.registry import SYSTEMS, load_catalog
@@ -55,7 +55,7 @@ def test_generate_contract_and_determinism(checkpoints, make):
     assert [a.samples.shape for a in out] == [(1, 400), (1, 400), (1, 200)]
     assert all(a.sample_rate == sys_.info.sample_rate == 1000 and a.samples.dtype == np.float32 for a in out)
     again = make(checkpoints).generate(gen_requests())
-    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, again))
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, again, strict=True))
     assert not np.array_equal(out[0].samples, out[1].samples)
     other_seed = make(checkpoints).generate([GenerationRequest(gen_requests()[0].prompt, seed=99)])
     assert not np.array_equal(other_seed[0].samples, out[0].samples)
@@ -67,7 +67,8 @@ def test_edit_and_reconstruct_contract(checkpoints, make):
     src = [_src(), _src(seed=1)]
     out = sys_.edit(edit_requests(), src)
     assert [a.samples.shape for a in out] == [(1, 500), (1, 500)] and out[0].sample_rate == 1000
-    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, make(checkpoints).edit(edit_requests(), src)))
+    again = make(checkpoints).edit(edit_requests(), src)
+    assert all(np.array_equal(a.samples, b.samples) for a, b in zip(out, again, strict=True))
     rec = sys_.reconstruct([ReconstructRequest(Prompt("r", "", reference="x.wav"), "h")], [_src(450)])
     assert rec[0].samples.shape == (1, 450) and np.isfinite(rec[0].samples).all()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from _sa_kit import CAPTIONS, tiny_cfg
 
-from conftest import CAPTIONS, tiny_cfg
 from systems.semanticaudio.model import frozen_head
 from systems.semanticaudio.pipeline import BaseModelPipeline, InferenceConfig, SemanticAudioPipeline
 from systems.semanticaudio.train import Trainer

@@ -59,7 +59,7 @@ def test_model_construction_is_seeded_and_side_effect_free():
     state = torch.random.get_rng_state()
     a, b = FlowModel(cfg, seed=1), FlowModel(cfg, seed=1)
     assert torch.equal(torch.random.get_rng_state(), state)
-    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
 
 
 def test_model_edit_identity_in_normalised_space():

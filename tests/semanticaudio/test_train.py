@@ -6,8 +6,8 @@ import json
 
 import pytest
 import torch
+from _sa_kit import CAPTIONS, tiny_cfg
 
-from conftest import CAPTIONS, tiny_cfg
 from harness.errors import WeightsError
 from harness.seeding import torch_generator
 from systems.semanticaudio import checkpoint
@@ -50,7 +50,7 @@ def test_exact_resume_equals_uninterrupted(data, tmp_path):
     resumed.resume(tmp_path / "ck")
     losses_b = resumed.train()
     assert losses_a + losses_b == losses_full
-    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items()):
+    for (k, a), (_, b) in zip(full.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
 
 
@@ -65,7 +65,7 @@ def test_checkpoint_round_trip_bit_identical(data, tmp_path):
     tr.train()
     tr.save(tmp_path / "c")
     model, conf = checkpoint.load_model(tmp_path / "c")
-    for (k, a), (_, b) in zip(tr.model.state_dict().items(), model.state_dict().items()):
+    for (k, a), (_, b) in zip(tr.model.state_dict().items(), model.state_dict().items(), strict=True):
         assert torch.equal(a, b), k
     assert conf["step"] == 2 and conf["model"]["head"]["d"] == 4
     assert conf["latent_stats"]["mean"] == tr.model.latent_mean.tolist()

@@ -8,7 +8,8 @@ from harness.registry import SUITES, load_catalog
 from harness.suite import load_suite
 
 EXPECTED = {
-    "audiocaps": ("generate", ["fd_pann", "is_pann", "kl_pann_ref_to_gen", "kl_pann_gen_to_ref", "fad_vggish", "clap_laion"]),
+    "audiocaps": ("generate",
+                  ["fd_pann", "is_pann", "kl_pann_ref_to_gen", "kl_pann_gen_to_ref", "fad_vggish", "clap_laion"]),
     "ttabench": ("generate", ["clap_ms", "aes_ce", "aes_cu", "aes_pc", "aes_pq"]),
     "reconstruction": ("reconstruct", ["mel_loss", "stft_loss"]),
     "editing": ("edit", ["clap_target", "delta_clap"]),

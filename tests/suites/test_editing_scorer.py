@@ -31,7 +31,8 @@ def tree(tmp_path, monkeypatch):
     clips.mkdir()
     t = np.arange(16000 * 2) / 16000
     audio_io.write(clips / "Yaaa.wav", Audio((0.3 * np.sin(2 * np.pi * 220 * t))[None].astype(np.float32), 16000))
-    audio_io.write(clips / "bbb_0.wav", Audio((0.2 * np.sign(np.sin(2 * np.pi * 3 * t)))[None].astype(np.float32), 16000))
+    square = 0.2 * np.sign(np.sin(2 * np.pi * 3 * t))  # (T,) 3 Hz square wave
+    audio_io.write(clips / "bbb_0.wav", Audio(square[None].astype(np.float32), 16000))
     return tmp_path
 
 
@@ -97,3 +98,21 @@ def test_scorer_refuses_a_system_that_cannot_edit(tree):
 
     with pytest.raises(SabenchError, match="cannot edit"):
         SystemClapScorer(GenerateOnly(), "mini_clap", tree / "clips")
+
+
+def test_scorer_drops_a_batch_with_the_wrong_number_of_outputs_by_name(tree):
+    from suites.audiocaps.loader import Row
+    from suites.editing import construct
+    from suites.editing.scoring import SystemClapScorer
+    from systems.testing import NoiseSystem
+
+    class OneShort(NoiseSystem):
+        def edit(self, requests, sources):
+            return super().edit(requests, sources)[:-1]
+
+    cands = construct.generate_candidates([Row(*r) for r in ROWS])
+    scorer = SystemClapScorer(OneShort(batch_size=1), "mini_clap", tree / "clips", seed=3, profile="mini")
+    scores = scorer(cands)
+    with_clip = [c.id for c in cands if not c.id.endswith(":3")]
+    assert with_clip and all("returned 0 outputs for 1 requests" in scorer.dropped[i] for i in with_clip)
+    assert all(math.isnan(s[0]) and math.isnan(s[1]) for s in scores)

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import torch
 
-
 BIGVGAN_V2_44K_128_512X = dict(
     resblock="1", upsample_rates=[8, 4, 2, 2, 2, 2], upsample_kernel_sizes=[16, 8, 4, 4, 4, 4],
     upsample_initial_channel=1536, resblock_kernel_sizes=[3, 7, 11],

@@ -15,7 +15,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.backbones.mini.features import N_MELS, LogMel, Spec
+from suites.synthcaps.backbones.features import N_MELS, LogMel, Spec
+from suites.synthcaps.captions import tokenize, vocabulary
 
 
 class Block(nn.Module):
@@ -37,6 +38,8 @@ class MelFront(nn.Module):
     A 3-D input is taken as a precomputed `LogMel` output (B, 64, T // 160); training uses
     this to compute the (parameter-free) mel front end once per clip.
     """
+
+    stats: torch.Tensor  # buffer (2,) mel mean, std
 
     def __init__(self, ch: int, blocks: int = 3, mel_mean: float = -6.0, mel_std: float = 4.0):
         super().__init__()
@@ -192,3 +195,14 @@ class QualityNet(nn.Module):
 
     def forward(self, wave):
         return torch.sigmoid(self.head(pool(self.front(wave)))).squeeze(-1)   # (B,) in [0, 1]
+
+
+def encode_texts(texts: list[str], length: int | None = None) -> torch.Tensor:
+    """(B, L) word ids over `vocabulary()` (unknown words -> 1)."""
+    vocab = {w: i for i, w in enumerate(vocabulary())}
+    toks = [[vocab.get(w, 1) for w in tokenize(t)] or [1] for t in texts]
+    n = length or max(len(t) for t in toks)
+    out = torch.zeros(len(toks), n, dtype=torch.long)
+    for i, t in enumerate(toks):
+        out[i, : min(len(t), n)] = torch.tensor(t[:n])
+    return out

@@ -19,6 +19,9 @@ N_MELS = 64
 
 
 class LogMel(nn.Module):
+    fb: torch.Tensor      # buffer (F, M) mel filterbank
+    window: torch.Tensor  # buffer (n_fft,) Hann window
+
     def __init__(self, n_fft: int = 1024, n_mels: int = N_MELS, fmin: float = 30.0,
                  fmax: float = 8000.0):
         super().__init__()
@@ -40,6 +43,8 @@ class LogMel(nn.Module):
 
 class Spec(nn.Module):
     """Compressed complex STFT and its inverse (the VAE's input and output domain)."""
+
+    window: torch.Tensor  # buffer (n_fft,) Hann window
 
     def __init__(self, n_fft: int = 640, alpha: float = 0.3):
         super().__init__()

@@ -9,16 +9,16 @@ folder (`checkpoint_dir()`), sha256-verified against manifest.json (`WeightsErro
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
 from harness.backbones.base import Backbone
 from harness.backbones.common import check_batch, make_info
-from harness.backbones.mini import checkpoints
 from harness.errors import WeightsError
 from harness.records import AudioRecipe, BackboneInfo
+from suites.synthcaps import weights
 
 SR = 16000
 MIN_SAMPLES = 3200
@@ -26,7 +26,7 @@ MIN_SAMPLES = 3200
 
 
 MODEL_CLASSES = ("Classifier", "Clap", "SemanticEncoder", "AcousticVAE", "QualityNet")
-"""The classes of harness.backbones.mini.models a mini checkpoint config may name."""
+"""The classes of suites.synthcaps.backbones.models a mini checkpoint config may name."""
 
 
 class MiniBackbone(Backbone):
@@ -37,7 +37,7 @@ class MiniBackbone(Backbone):
     """Outputs with a time axis (padded + "n_frames" when a batch mixes lengths)."""
 
     def __init__(self, checkpoint_dir: str | Path | None = None):
-        self._dir = checkpoints.checkpoint_dir(checkpoint_dir)
+        self._dir = weights.checkpoint_dir(checkpoint_dir)
         self._model = None
         self._sha: str | None = None
         self.config: dict = {}
@@ -55,13 +55,13 @@ class MiniBackbone(Backbone):
             return
         import torch
 
-        from harness.backbones.mini import models
+        from suites.synthcaps.backbones import models
 
-        config, state, sha = checkpoints.load(self.name, self._dir)
+        config, state, sha = weights.load_backbone(self.name, self._dir)
         if config.get("class") not in MODEL_CLASSES or not isinstance(config.get("kwargs"), dict):
             raise WeightsError(str(self._dir / f"{self.name}.json"), f"class {config.get('class')!r} is not a "
                                "mini model (a checkpoint config is data: it may only name "
-                               f"{', '.join(MODEL_CLASSES)}, with a kwargs mapping)", f"run `{checkpoints.RETRAIN}`")
+                               f"{', '.join(MODEL_CLASSES)}, with a kwargs mapping)", f"run `{weights.RETRAIN}`")
         cls = getattr(models, config["class"])
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
@@ -71,7 +71,7 @@ class MiniBackbone(Backbone):
         except RuntimeError as exc:
             raise WeightsError(str(self._dir / f"{self.name}.safetensors"),
                                f"weights do not fit {config['class']}: {str(exc)[:160]}",
-                               f"run `{checkpoints.RETRAIN}`") from exc
+                               f"run `{weights.RETRAIN}`") from exc
         self._model, self._sha, self.config = model.eval(), sha, config
 
     @property
@@ -79,7 +79,7 @@ class MiniBackbone(Backbone):
         self.load()
         return self._model
 
-    def _forward(self, wave) -> dict[str, "object"]:
+    def _forward(self, wave) -> dict[str, object]:
         raise NotImplementedError
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
@@ -141,7 +141,7 @@ class MiniClap(MiniBackbone):
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         import torch
 
-        from suites.synthcaps.training import encode_texts
+        from suites.synthcaps.backbones.models import encode_texts
 
         self.load()
         with torch.no_grad():
