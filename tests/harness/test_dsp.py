@@ -70,7 +70,7 @@ def test_core_front_ends_run_without_torchaudio():
         "import sys; sys.modules['torchaudio'] = None\n"
         "import numpy as np, torch\n"
         "from harness import audio\n"
-        "from harness.backbones.mini.features import LogMel\n"
+        "from suites.synthcaps.backbones.features import LogMel\n"
         "x = np.random.default_rng(3).standard_normal((1, 4410)).astype(np.float32)\n"
         "y = audio.resample(x, 44100, 16000)\n"
         "m = LogMel()(torch.from_numpy(y))\n"
@@ -78,7 +78,7 @@ def test_core_front_ends_run_without_torchaudio():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     from harness import audio
-    from harness.backbones.mini.features import LogMel
+    from suites.synthcaps.backbones.features import LogMel
 
     x = np.random.default_rng(3).standard_normal((1, 4410)).astype(np.float32)
     y = audio.resample(x, 44100, 16000)
