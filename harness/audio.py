@@ -43,14 +43,16 @@ Resamplers (`RESAMPLERS`); output length is ceil(T * sr_out / sr_in) for all of 
 - "resampy_kaiser_best": `resampy.resample(x, sr_in, sr_out)` itself (filter "kaiser_best",
   a tabulated Kaiser-windowed sinc, linearly interpolated): what frechet_audio_distance and
   torchvggish's `waveform_to_examples` use. Output length floor(T * sr_out / sr_in) (resampy's).
-  Needs the `resampy` package (requirements/base.txt). The torchaudio "sinc_kaiser_best" has
+  Needs the `resampy` package (requirements/base.txt). Our "sinc_kaiser_best" has
   the same filter design but evaluates it exactly, so the two differ at ~1e-4 of full scale.
 - "sinc_kaiser_best_f64kernel": the same filter with its kernel computed in float64 and then
   stored as float32, as `torchaudio.transforms.Resample(...)` does when no dtype is given: what
   fadtk and kadtk run. Differs from "sinc_kaiser_best" by up to ~5e-6 of full scale, which after
   their 16-bit WAV round trip flips ~0.1-1% of samples by 1 LSB (measured: KAD moved 4.4e-4).
-The float32-kernel torchaudio recipes are bit-identical to `torchaudio.functional.resample` with the same
-parameters on float32 input (tested).
+The sinc recipes (`harness.dsp.SincResampler`, no torchaudio needed) are bit-identical to
+torchaudio's with the same parameters on float32 input: the float32-kernel ones to
+`torchaudio.functional.resample`, the float64-kernel one to `torchaudio.transforms.Resample`
+without `dtype` (tested).
 """
 
 from __future__ import annotations
@@ -77,14 +79,14 @@ MIN_RATE, MAX_RATE = 1000, 768_000
 WRITE_FORMATS = {".wav": "WAV", ".flac": "FLAC"}
 
 RESAMPLERS: dict[str, dict] = {
-    "sinc_kaiser_best": {"backend": "torchaudio", "lowpass_filter_width": 64,
-                         "rolloff": 0.9475937167399596, "resampling_method": "sinc_interp_kaiser",
+    "sinc_kaiser_best": {"backend": "sinc", "lowpass_filter_width": 64,
+                         "rolloff": 0.9475937167399596, "window": "kaiser",
                          "beta": 14.769656459379492, "kernel": "float32"},
-    "sinc_kaiser_best_f64kernel": {"backend": "torchaudio", "lowpass_filter_width": 64,
-                                   "rolloff": 0.9475937167399596, "resampling_method": "sinc_interp_kaiser",
+    "sinc_kaiser_best_f64kernel": {"backend": "sinc", "lowpass_filter_width": 64,
+                                   "rolloff": 0.9475937167399596, "window": "kaiser",
                                    "beta": 14.769656459379492, "kernel": "float64"},
-    "sinc_hann_default": {"backend": "torchaudio", "lowpass_filter_width": 6, "rolloff": 0.99,
-                          "resampling_method": "sinc_interp_hann", "beta": None, "kernel": "float32"},
+    "sinc_hann_default": {"backend": "sinc", "lowpass_filter_width": 6, "rolloff": 0.99,
+                          "window": "hann", "beta": None, "kernel": "float32"},
     "polyphase": {"backend": "scipy", "window": ("kaiser", 5.0)},
     "resampy_kaiser_best": {"backend": "resampy", "filter": "kaiser_best"},
 }
@@ -254,21 +256,18 @@ def write(path: str | Path, audio: Audio, subtype: str = "FLOAT") -> None:
 
 @lru_cache(maxsize=64)
 def _torch_resampler(name: str, sr_in: int, sr_out: int):
-    """A torchaudio Resample module (its sinc kernel computed once per rate pair).
+    """A `harness.dsp.SincResampler` (its sinc kernel computed once per rate pair).
 
-    Kernel "float32": built in float32, exactly as `torchaudio.functional.resample` builds it for
-    float32 input, so results equal the functional call bit for bit (toolkit parity). Kernel
-    "float64": `torchaudio.transforms.Resample(...)` without `dtype`, which computes the kernel in
-    float64 and stores it as float32 (what fadtk and kadtk construct).
+    Kernel "float32": built in float32 with `torchaudio.functional.resample`'s arithmetic, so
+    results equal torchaudio's bit for bit (toolkit parity) without needing torchaudio. Kernel
+    "float64": computed in float64 and stored as float32, as `torchaudio.transforms.Resample(...)`
+    without `dtype` does (what fadtk and kadtk construct).
     """
-    import torch
-    import torchaudio
+    from harness.dsp import SincResampler
 
     prm = RESAMPLERS[name]
-    return torchaudio.transforms.Resample(
-        sr_in, sr_out, resampling_method=prm["resampling_method"],
-        lowpass_filter_width=prm["lowpass_filter_width"], rolloff=prm["rolloff"],
-        beta=prm["beta"], dtype=torch.float32 if prm["kernel"] == "float32" else None)
+    return SincResampler(sr_in, sr_out, width=prm["lowpass_filter_width"], rolloff=prm["rolloff"],
+                         window=prm["window"], beta=prm["beta"], kernel=prm["kernel"])
 
 
 def resample(x: np.ndarray, sr_in: int, sr_out: int,

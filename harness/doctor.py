@@ -24,7 +24,7 @@ from typing import Any
 
 PACKAGES = ("torch", "torchaudio", "numpy", "scipy", "soundfile", "safetensors", "pyyaml", "tqdm",
             "laion-clap", "msclap", "audiobox-aesthetics", "panns-inference", "descript-audio-codec",
-            "transformers", "diffusers", "dasheng")
+            "transformers", "diffusers", "dasheng", "starlette", "uvicorn", "pyloudnorm", "ray")
 DATA_FOLDERS = ("audiocaps", "ttabench", "editing")
 """Folders of the shared data root that the real-profile suites read."""
 
@@ -37,8 +37,17 @@ def package_versions() -> dict[str, str]:
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
-            out[pkg] = "not installed"
+            out[pkg] = "not installed" + _extra_hint(pkg)
     return out
+
+
+def _extra_hint(dist: str) -> str:
+    """" (pip install 'sabench[X]')" for a backend's package, naming its first extra."""
+    from harness.extras import DISTRIBUTIONS, EXTRAS, install_hint
+
+    modules = [m for m, d in DISTRIBUTIONS.items() if d == dist]
+    extra = next((e for e, mods in EXTRAS.items() if set(mods) & set(modules)), None)
+    return f" ({install_hint(extra)})" if extra else ""
 
 
 BAD_PREFIXES = ("corrupt", "unsafe", "wrong keys", "sha256-mismatch", "lock-mismatch")

@@ -34,11 +34,16 @@ if [ "$have_env" = 0 ]; then
   $pip install -q torch==2.9.1 'torchaudio==2.9.*'
   $pip install -q -r requirements/base.txt -c requirements/constraints.txt
   $pip install -q -r requirements/test.txt -c requirements/constraints.txt
-  # the optional Ray executor (extra [ray]); CI tests it (~10 s to install from cached wheels)
-  $pip install -q -r requirements/ray.txt -c requirements/constraints.txt
-  # Declared-vs-actual conflicts are resolved here, explicitly (see requirements/README.md).
+  # the optional Ray executor (extra [ray]); CI tests it (~10 s to install from cached wheels).
+  # Its protobuf>=3.20.3 meets descript-audiotools' declared <3.20 (requirements/ray.txt says why).
+  $pip install -q -r requirements/ray.txt -c requirements/constraints.txt 2>&1 \
+    | .venv/bin/python scripts/explain_conflicts.py
+  # Declared-vs-actual conflicts are resolved here, explicitly (requirements/overrides.txt says
+  # why). pip reports the intended one as an "ERROR: ... dependency conflicts" block; the filter
+  # turns it into one explaining line and passes anything unexpected through.
   if [ -s requirements/overrides.txt ]; then
-    $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt
+    $pip install -q -r requirements/overrides.txt -c requirements/constraints.txt 2>&1 \
+      | .venv/bin/python scripts/explain_conflicts.py
   fi
   # The `peers` test extra (tests/parity, benchmarks/peers.py): --no-deps, see the file.
   $pip install -q --no-deps -r requirements/peers.txt

@@ -168,9 +168,17 @@ class TextEncoder:
         return states.float(), mask.bool()
 
 
-def local_t5(folder: Path) -> TextEncoder:
-    """flan-t5-large from a local folder (config, weights, tokenizer files); never the hub."""
-    from transformers import AutoTokenizer, T5EncoderModel
+def _transformers(extra: str):
+    from harness.extras import require
+
+    return require("transformers", extra=extra, item="T5 text encoder")
+
+
+def local_t5(folder: Path, extra: str = "all") -> TextEncoder:
+    """flan-t5-large from a local folder (config, weights, tokenizer files); never the hub.
+    `extra`: the system's extra, named when transformers is missing."""
+    tf = _transformers(extra)
+    AutoTokenizer, T5EncoderModel = tf.AutoTokenizer, tf.T5EncoderModel
 
     for name in ("config.json",):
         if not (folder / name).exists():
@@ -188,8 +196,8 @@ TINY_WORDS = ("a dog barks loudly while rain falls on the roof and a siren wails
 
 def tiny_tokenizer(model_max_length: int = 512):
     """An in-memory word-level tokenizer with T5's special-token layout (pad 0, eos 1, unk 2)."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast
+    PreTrainedTokenizerFast = _transformers("all").PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors  # installed with transformers
 
     vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2}
     for w in TINY_WORDS:
@@ -202,17 +210,14 @@ def tiny_tokenizer(model_max_length: int = 512):
 
 
 def tiny_t5_config(d_model: int = 32):
-    from transformers import T5Config
-
-    return T5Config(vocab_size=64, d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=1,
+    return _transformers("all").T5Config(vocab_size=64, d_model=d_model, d_kv=8, d_ff=2 * d_model, num_layers=1,
                     num_heads=d_model // 8, feed_forward_proj="gated-gelu",
                     is_encoder_decoder=False, use_cache=False)
 
 
 def tiny_t5(d_model: int = 32, seed: int = 0) -> TextEncoder:
     """A random T5 encoder (d_model small) with `tiny_tokenizer`: same calls as the real one."""
-    from transformers import T5EncoderModel
-
+    T5EncoderModel = _transformers("all").T5EncoderModel
     with seeded_construction(seed):
         model = T5EncoderModel(tiny_t5_config(d_model))
     return TextEncoder(tiny_tokenizer(), model)
@@ -239,9 +244,7 @@ class seeded_construction:
 
 def flan_t5_large_config():
     """google/flan-t5-large's encoder config (values from its published config.json)."""
-    from transformers import T5Config
-
-    return T5Config(vocab_size=32128, d_model=1024, d_kv=64, d_ff=2816, num_layers=24,
+    return _transformers("all").T5Config(vocab_size=32128, d_model=1024, d_kv=64, d_ff=2816, num_layers=24,
                     num_heads=16, relative_attention_num_buckets=32,
                     relative_attention_max_distance=128, feed_forward_proj="gated-gelu",
                     tie_word_embeddings=False, is_encoder_decoder=False, use_cache=False)

@@ -69,7 +69,10 @@ class AudioboxAesthetics(Backbone):
         if absent or any(a not in ckpt["target_transform"] for a in AXES):
             raise WeightsError(str(path), f"aesthetics: model_cfg/target_transform incomplete ({absent})",
                                "use the published checkpoint.pt")
-        from audiobox_aesthetics.model.aes import AesMultiOutput
+        from harness.extras import require as require_extra
+
+        AesMultiOutput = require_extra("audiobox_aesthetics.model.aes", extra="aesthetics",
+                                 item="backbone aesthetics").AesMultiOutput
 
         model = AesMultiOutput(**{k: cfg[k] for k in CFG_KEYS}, target_transform=ckpt["target_transform"])
         state = {re.sub(r"^model\.", "", k): v for k, v in ckpt["state_dict"].items()}
@@ -80,7 +83,11 @@ class AudioboxAesthetics(Backbone):
 
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         import torch
-        from audiobox_aesthetics.infer import make_inference_batch
+
+        from harness.extras import require as require_extra
+
+        make_inference_batch = require_extra("audiobox_aesthetics.infer", extra="aesthetics",
+                                       item="backbone aesthetics").make_inference_batch
 
         self.load()
         clips = check_batch(batch, self.name)

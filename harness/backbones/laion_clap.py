@@ -184,8 +184,13 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
     """`CLAP_Module` with its Roberta text tower built from the local config (no hub)."""
     import types
 
-    from transformers import RobertaConfig, RobertaModel, RobertaTokenizer
+    from harness.extras import ensure_installed
+    from harness.extras import require as require_extra
 
+    ensure_installed("laion_clap", extra="clap", item="backbone laion_clap")
+    transformers = require_extra("transformers", extra="clap", item="backbone laion_clap")
+    RobertaConfig, RobertaModel, RobertaTokenizer = (transformers.RobertaConfig, transformers.RobertaModel,
+                                                     transformers.RobertaTokenizer)
     from harness.backbones.offline import import_laion_clap, patched_attr, redirect_from_pretrained
 
     laion_clap = import_laion_clap(tok_root)
@@ -200,7 +205,9 @@ def _build_module(ckpt: ClapCheckpoint, tok_root: Path, device: str):
 
 
 def _roberta_from_config(name: str, config):
-    from transformers import RobertaModel
+    from harness.extras import require as require_extra
+
+    RobertaModel = require_extra("transformers", extra="clap", item="backbone laion_clap").RobertaModel
 
     if name != "roberta-base":
         raise WeightsError(name, "laion_clap asked for an unexpected text model", "only roberta-base is supported")

@@ -126,7 +126,9 @@ class MsClap(Backbone):
 
 
 def load_tokenizer(folder: Path):
-    from transformers import GPT2Tokenizer
+    from harness.extras import require as require_extra
+
+    GPT2Tokenizer = require_extra("transformers", extra="msclap", item="backbone ms_clap").GPT2Tokenizer
 
     tok = GPT2Tokenizer.from_pretrained(str(folder), local_files_only=True)
     tok.add_special_tokens({"pad_token": "!"})
@@ -137,12 +139,13 @@ def build_model(gpt2_dir: Path):
     """msclap's CLAP(...) for the 2023 config, GPT-2 built from the local config.json."""
     import types
 
-    from transformers import GPT2Config, GPT2Model
-
     from harness.backbones.offline import ensure_offline_env, patched_attr
+    from harness.extras import require as require_extra
 
+    tf = require_extra("transformers", extra="msclap", item="backbone ms_clap")
+    GPT2Config, GPT2Model = tf.GPT2Config, tf.GPT2Model
     ensure_offline_env()
-    import msclap.models.clap as clap_mod
+    clap_mod = require_extra("msclap.models.clap", extra="msclap", item="backbone ms_clap")
 
     config = GPT2Config.from_json_file(str(gpt2_dir / "config.json"))
 

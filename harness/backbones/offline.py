@@ -129,7 +129,10 @@ LAION_TOKENIZERS = {"bert-base-uncased": "bert-base-uncased", "roberta-base": "r
 
 def laion_tokenizer_map(tokenizer_root: Path) -> dict[type, dict[str, Path]]:
     """The from_pretrained redirects `laion_clap` needs (import and construction)."""
-    from transformers import BartTokenizer, BertTokenizer, RobertaTokenizer
+    from harness.extras import require
+
+    tf = require("transformers", extra="clap", item="backbone laion_clap")
+    BartTokenizer, BertTokenizer, RobertaTokenizer = tf.BartTokenizer, tf.BertTokenizer, tf.RobertaTokenizer
 
     out: dict[type, dict[str, Path]] = {}
     # merged per class: in transformers 5, BartTokenizer *is* RobertaTokenizer

@@ -27,7 +27,9 @@ MIN_LOUDNESS_SECONDS = 0.4
 
 def loudness(x: np.ndarray, sr: int) -> float:
     """Integrated loudness in LUFS of (C, T) float audio; -inf for silence."""
-    import pyloudnorm
+    from harness.extras import require
+
+    pyloudnorm = require("pyloudnorm", extra="listen", item="sabench listen (playback loudness)")
 
     y = x.T.astype(np.float64)                                   # (T, C)
     need = int(np.ceil(MIN_LOUDNESS_SECONDS * sr)) + 1

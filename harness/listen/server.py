@@ -26,14 +26,17 @@ from pathlib import Path
 from typing import Any, TypeGuard
 from urllib.parse import parse_qs
 
-from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from harness.extras import require
 
-from harness.listen import pages
-from harness.listen.store import Assignment, ListenStore, Rater, StaleRevision
+require("starlette", extra="listen", item="sabench listen")  # one line naming the extra, not a traceback
+from starlette.applications import Starlette  # noqa: E402
+from starlette.concurrency import run_in_threadpool  # noqa: E402
+from starlette.requests import Request  # noqa: E402
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response  # noqa: E402
+from starlette.routing import Route  # noqa: E402
+
+from harness.listen import pages  # noqa: E402
+from harness.listen.store import Assignment, ListenStore, Rater, StaleRevision  # noqa: E402
 
 MAX_BODY = 4096
 """Bytes: larger request bodies are refused (413)."""
@@ -348,8 +351,9 @@ def make_app(results_path: str | Path) -> Starlette:
 
 def serve(results_path: str | Path, host: str = "127.0.0.1", port: int = 8765, quiet: bool = False) -> None:
     """Run the server until interrupted (uvicorn, one process; ratings are committed as they come)."""
-    import uvicorn
+    from harness.extras import require
 
+    uvicorn = require("uvicorn", extra="listen", item="sabench listen --serve")
     uvicorn.run(make_app(results_path), host=host, port=port, log_level="warning" if quiet else "info",
                 server_header=False, date_header=False, proxy_headers=True,
                 access_log=False)                # access lines would carry rater tokens

@@ -140,9 +140,10 @@ class BackgroundServer:
     def __enter__(self) -> str:
         import socket
 
-        import uvicorn
-
+        from harness.extras import require
         from harness.listen.server import make_app
+
+        uvicorn = require("uvicorn", extra="listen", item="sabench listen --simulate")
 
         sock = socket.socket()
         sock.bind(("127.0.0.1", self.port))

@@ -68,7 +68,7 @@ def load_published(weights: str | None, checkpoint: str = "grpo",
     with torch.device("meta"):
         net = FluxAudio(cfg)
     load_state(net, state, str(path))
-    return Loaded(net.eval(), local_t5(t5_dir), files_sha256([path]))
+    return Loaded(net.eval(), local_t5(t5_dir, extra="resonate"), files_sha256([path]))
 
 
 def build_tiny(seed: int = 0) -> Loaded:

@@ -53,8 +53,11 @@ class DacVaeConfig:
 class DacVae(nn.Module, AcousticVAE):
     def __init__(self, cfg: DacVaeConfig = DacVaeConfig()):
         nn.Module.__init__(self)
-        from dac.model.dac import Decoder, Encoder
-        from dac.nn.layers import WNConv1d
+        from harness.extras import require
+
+        dac_model = require("dac.model.dac", extra="dac", item="semanticaudio DACVAE")
+        Decoder, Encoder = dac_model.Decoder, dac_model.Encoder
+        WNConv1d = require("dac.nn.layers", extra="dac", item="semanticaudio DACVAE").WNConv1d
 
         self.cfg = cfg
         self.dim, self.sample_rate, self.hop = cfg.codebook_dim, cfg.sample_rate, cfg.hop

@@ -63,7 +63,13 @@ class PeFrames(SemanticEncoder):
 
 
 def load_pe_frame(folder: Path) -> PeFrames:
-    from transformers import PeAudioFrameLevelModel
+    from harness.extras import require
+
+    tf = require("transformers", extra="semanticaudio", item="semanticaudio PE-A-Frame encoder")
+    if not hasattr(tf, "PeAudioFrameLevelModel"):
+        raise WeightsError("transformers " + tf.__version__, "has no PeAudioFrameLevelModel (needs transformers 5)",
+                           "pip install 'sabench[semanticaudio]' (transformers>=5; not together with [msclap])")
+    PeAudioFrameLevelModel = tf.PeAudioFrameLevelModel
 
     if not (folder / "config.json").is_file():
         raise WeightsError(str(folder / "config.json"), "missing PE-A-Frame file",
@@ -88,7 +94,7 @@ def real_encoders(root: str | None, clap_checkpoint: str = "630k-audioset-best")
     load_catalog()
     clap = BACKBONES.get("laion_clap")(clap_checkpoint, weights=str(r))
     clap.load()
-    text = T5ClapText(local_t5(r / "flan-t5-large"), clap)
+    text = T5ClapText(local_t5(r / "flan-t5-large", extra="semanticaudio"), clap)
     vae = load_dacvae(r / "dacvae" / "weights.pth")
     pe = load_pe_frame(r / "pe-a-frame-large")
     files = [r / "dacvae" / "weights.pth", r / "pe-a-frame-large" / "model.safetensors",

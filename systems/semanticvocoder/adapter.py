@@ -203,8 +203,10 @@ class SemanticVocoderSystem(System):
     def latents(self, audio: Audio, item: str):
         """(1, D, T') semantic latents of one clip (D = 768 for the published encoder)."""
         import torch
-        import torchaudio
 
+        from harness.extras import require
+
+        torchaudio = require("torchaudio", extra="semanticvocoder", item="system semanticvocoder")
         x = np.asarray(audio.samples, dtype=np.float32)
         if x.ndim != 2 or x.shape[1] == 0 or not np.isfinite(x).all():
             raise AudioError(item, f"expected finite non-empty (C, T) audio, got shape {x.shape}",

@@ -36,12 +36,9 @@ DASHENG_PUBLISHED = "https://zenodo.org/records/11511780 (dasheng_base.pt)"
 
 
 def dasheng_class():
-    try:
-        from dasheng.pretrained.pretrained import Dasheng
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise WeightsError("dasheng", "the `dasheng` package is not installed",
-                           "pip install dasheng==0.0.9 (its network code; weights stay local)") from exc
-    return Dasheng
+    from harness.extras import require
+
+    return require("dasheng.pretrained.pretrained", extra="semanticvocoder", item="semanticvocoder encoder").Dasheng
 
 
 def build_dasheng(config: Mapping[str, Any], seed: int = 0):
@@ -77,8 +74,9 @@ class SemanticEncoder:
 
     @torch.no_grad()
     def encode(self, wave: Tensor) -> Tensor:
-        import torchaudio
+        from harness.extras import require
 
+        torchaudio = require("torchaudio", extra="semanticvocoder", item="semanticvocoder encoder")
         x = wave.float().to(next(self.net.parameters()).device)         # (B, C, T) @ 24 kHz
         if self.input_rate != ENCODER_RATE:
             x = torchaudio.functional.resample(x, self.input_rate, ENCODER_RATE)  # @ 16 kHz

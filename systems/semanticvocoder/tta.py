@@ -114,7 +114,10 @@ class TextEncoder(nn.Module):
 
     def __init__(self, t5_config, dim: int):
         super().__init__()
-        from transformers import T5EncoderModel
+        from harness.extras import require
+
+        T5EncoderModel = require("transformers", extra="semanticvocoder",
+                                 item="system semanticvocoder").T5EncoderModel
 
         self.model = T5EncoderModel(t5_config)
         self.proj = nn.Linear(t5_config.d_model, dim)

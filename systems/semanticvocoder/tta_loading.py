@@ -84,7 +84,10 @@ def untie(state: dict) -> dict:
 
 def build(cfg_path: Path, folder: Path, t5_dir: Path, sha: str | None = None) -> TextToAudio:
     """The model described by `cfg_path`, weights from `folder`, T5 config/tokenizer from `t5_dir`."""
-    from transformers import AutoTokenizer, T5Config
+    from harness.extras import require
+
+    tf = require("transformers", extra="semanticvocoder", item="system semanticvocoder")
+    AutoTokenizer, T5Config = tf.AutoTokenizer, tf.T5Config
 
     try:
         doc = json.loads(Path(cfg_path).read_text())

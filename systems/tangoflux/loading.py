@@ -67,7 +67,10 @@ def _no_meta(module: torch.nn.Module, item: str) -> None:
 
 def load_published(weights: str | None) -> Loaded:
     """The released TangoFlux from `<weights>/tangoflux/` and `<weights>/flan-t5-large/`."""
-    from transformers import AutoTokenizer, T5Config
+    from harness.extras import require
+
+    tf = require("transformers", extra="tangoflux", item="system tangoflux")
+    AutoTokenizer, T5Config = tf.AutoTokenizer, tf.T5Config
 
     cfg_path = require_file("tangoflux/config.json", "tangoflux", HUB, weights)
     ckpt = require_file("tangoflux/tangoflux.safetensors", "tangoflux", HUB, weights)

@@ -101,8 +101,10 @@ class TangoFluxNet(nn.Module):
 
     def __init__(self, cfg: TangoFluxConfig, t5_config):
         super().__init__()
-        from diffusers import FluxTransformer2DModel
-        from transformers import T5EncoderModel
+        from harness.extras import require
+
+        FluxTransformer2DModel = require("diffusers", extra="tangoflux", item="system tangoflux").FluxTransformer2DModel
+        T5EncoderModel = require("transformers", extra="tangoflux", item="system tangoflux").T5EncoderModel
 
         d_text = int(t5_config.d_model)
         self.cfg = cfg
@@ -141,7 +143,9 @@ class TangoFluxNet(nn.Module):
 
 def build_vae(cfg: TangoFluxConfig):
     """The Stable Audio Open Oobleck VAE (44.1 kHz stereo, hop 2048, 64 channels by default)."""
-    from diffusers import AutoencoderOobleck
+    from harness.extras import require
+
+    AutoencoderOobleck = require("diffusers", extra="tangoflux", item="system tangoflux").AutoencoderOobleck
 
     return AutoencoderOobleck(**cfg.vae)
 

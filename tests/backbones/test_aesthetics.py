@@ -47,3 +47,14 @@ def test_incomplete_and_missing_checkpoints(aes_weights, tmp_path):
     torch.save({**ck, "state_dict": sd}, tmp_path / "audiobox_aesthetics" / "checkpoint.pt")
     with pytest.raises(WeightsError, match="does not match"):
         AudioboxAesthetics(weights=tmp_path).load()
+
+
+def test_missing_package_names_the_extra(aes_weights, monkeypatch):
+    import sys
+
+    from harness.extras import MissingExtraError
+
+    for name in ("audiobox_aesthetics", "audiobox_aesthetics.model.aes"):  # even if imported before
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(MissingExtraError, match=r"audiobox-aesthetics package.*pip install 'sabench\[aesthetics\]'"):
+        AudioboxAesthetics(weights=aes_weights).load()

@@ -25,10 +25,9 @@ class LogMel(nn.Module):
     def __init__(self, n_fft: int = 1024, n_mels: int = N_MELS, fmin: float = 30.0,
                  fmax: float = 8000.0):
         super().__init__()
-        import torchaudio
+        from harness.dsp import htk_mel_filterbank  # = torchaudio's melscale_fbanks(norm=None, "htk")
 
-        fb = torchaudio.functional.melscale_fbanks(n_fft // 2 + 1, fmin, fmax, n_mels, SR,
-                                                   norm=None, mel_scale="htk")  # (F, M)
+        fb = htk_mel_filterbank(n_fft // 2 + 1, fmin, fmax, n_mels, SR)  # (F, M)
         self.n_fft = n_fft
         self.register_buffer("fb", fb, persistent=False)
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
