@@ -59,8 +59,8 @@ def _suite_opts() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("suite options (for --suite; checked against the suite's loader)")
     g.add_argument("--suite-arg", action="append", default=[], metavar="KEY=VALUE",
-                   help="set one of the suite loader's arguments (repeatable), e.g. variant=975-first")
-    g.add_argument("--captions", metavar="VARIANT", help="caption variant (= --suite-arg variant=...), "
+                   help="set one of the suite loader's arguments (repeatable), e.g. captions=975-first")
+    g.add_argument("--captions", metavar="CHOICE", help="caption choice (= --suite-arg captions=...), "
                    "AudioCaps: 957-last, 964-third, 886-tango, 975-first, all-4875")
     g.add_argument("--reference-dir", metavar="DIR", help="folder of reference clips (= audio_dir)")
     g.add_argument("--missing", choices=("fail", "skip", "keep"),

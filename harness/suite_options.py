@@ -12,7 +12,7 @@ outside a loader's declared choices (`CHOICES` in the loader's module) names the
 have is an error naming it. Both change the run id (they are part of the loader identity),
 so a subset never resumes or overwrites a full run.
 
-The dedicated flags are aliases of loader arguments (`DEDICATED`): `--captions` = `variant`,
+The dedicated flags are aliases of loader arguments (`DEDICATED`): `--captions` = `captions`,
 `--reference-dir` = `audio_dir` (made absolute: relative to the current folder), `--missing
 fail|skip|keep` = `on_missing` error|drop|keep.
 """
@@ -29,7 +29,7 @@ from typing import Any
 from harness.errors import UsageError
 from harness.records import Prompt, freeze
 
-DEDICATED = {"captions": "variant", "reference_dir": "audio_dir", "missing": "on_missing"}
+DEDICATED = {"captions": "captions", "reference_dir": "audio_dir", "missing": "on_missing"}
 """Command-line flag (without dashes, '_' for '-') -> the loader argument it sets."""
 MISSING = {"fail": "error", "skip": "drop", "keep": "keep"}
 """`--missing` values -> the loaders' `on_missing` values."""
@@ -72,7 +72,7 @@ def parse_suite_args(pairs: Sequence[str]) -> dict[str, Any]:
         key, eq, value = str(text).partition("=")
         key = key.strip().replace("-", "_")
         if not eq or not key:
-            raise UsageError(f"--suite-arg {text}", "expected KEY=VALUE", "e.g. --suite-arg variant=975-first")
+            raise UsageError(f"--suite-arg {text}", "expected KEY=VALUE", "e.g. --suite-arg captions=975-first")
         try:
             out[key] = yaml.safe_load(value) if value.strip() else ""
         except yaml.YAMLError:

@@ -1,9 +1,9 @@
-"""AudioCaps test prompts, with every public one-caption-per-clip variant as a named choice.
+"""AudioCaps test prompts, with every public one-caption-per-clip captions as a named choice.
 
-Each variant is a fixed rule over the rows of `dataset/test.csv` in file order (the five
+Each captions is a fixed rule over the rows of `dataset/test.csv` in file order (the five
 rows of a clip are scattered through the file):
 
-| variant    | clips | id list                                   | caption           | order                 |
+| captions    | clips | id list                                   | caption           | order                 |
 |------------|-------|-------------------------------------------|-------------------|-----------------------|
 | `957-last` | 957   | MeanAudio/Resonate `test-audiocaps.tsv`   | last (5th) row    | sorted by YouTube id  |
 |            |       | (or: 975 minus `..._missing_from_957.txt`)|                   | (= the TSV's order)   |
@@ -13,7 +13,7 @@ rows of a clip are scattered through the file):
 | `all-4875` | 975   | all rows (one prompt per audiocap_id)     | every caption     | test.csv file order   |
 
 `957-last` is the default (MeanAudio, Resonate and the SemanticAudio paper). Prompt ids are
-`Y<youtube_id>` for the per-clip variants and `ac<audiocap_id>` for `all-4875`.
+`Y<youtube_id>` for the per-clip caption choices and `ac<audiocap_id>` for `all-4875`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ from harness.errors import ManifestError, SabenchError
 from harness.records import Prompt, freeze
 from suites.common import check_unique, find_dir, find_file, index_audio, match_clip, missing_error
 
-VARIANTS = ("957-last", "964-third", "886-tango", "975-first", "all-4875")
-CHOICES = {"variant": VARIANTS, "on_missing": ("error", "drop", "keep"), "references": ("required", "optional")}
+CAPTION_CHOICES = ("957-last", "964-third", "886-tango", "975-first", "all-4875")
+CHOICES = {"captions": CAPTION_CHOICES, "on_missing": ("error", "drop", "keep"), "references": ("required", "optional")}
 """Allowed values of loader arguments (checked up front by `harness.suite_options`)."""
 _FIX_CSV = ("set $SABENCH_AUDIOCAPS to AudioCaps' dataset/test.csv (or its folder), or pass "
             "loader_args.csv / data_root")
@@ -69,28 +69,28 @@ def by_clip(rows: list[Row]) -> dict[str, list[Row]]:
     return clips
 
 
-def select(rows: list[Row], variant: str, ids: list[str] | None = None) -> list[Row]:
-    """Apply a variant's rule. `ids` is the variant's clip list (youtube ids) where it needs one."""
-    if variant not in VARIANTS:
-        raise SabenchError(variant, "unknown AudioCaps variant", f"choose one of {', '.join(VARIANTS)}")
-    if variant == "all-4875":
+def select(rows: list[Row], captions: str, ids: list[str] | None = None) -> list[Row]:
+    """Apply a captions's rule. `ids` is the captions's clip list (youtube ids) where it needs one."""
+    if captions not in CAPTION_CHOICES:
+        raise SabenchError(captions, "unknown AudioCaps captions", f"choose one of {', '.join(CAPTION_CHOICES)}")
+    if captions == "all-4875":
         return list(rows)
     clips = by_clip(rows)
-    if variant == "975-first":
+    if captions == "975-first":
         return [group[0] for group in clips.values()]
     if ids is None:
-        raise SabenchError(variant, "needs its clip id list", "pass loader_args.id_list")
+        raise SabenchError(captions, "needs its clip id list", "pass loader_args.id_list")
     unknown = [i for i in ids if i not in clips]
     if unknown:
-        raise ManifestError(variant, f"{len(unknown)} listed clips are not in test.csv: "
+        raise ManifestError(captions, f"{len(unknown)} listed clips are not in test.csv: "
                             f"{', '.join(unknown[:10])}", "use the list that matches AudioCaps v1 test.csv")
     wanted = set(ids)
-    if variant == "957-last":
+    if captions == "957-last":
         return [clips[y][-1] for y in sorted(wanted)]
     position = 2  # the 3rd occurrence (964-third, 886-tango)
     short = [y for y in wanted if len(clips[y]) <= position]
     if short:
-        raise ManifestError(variant, f"clips with fewer than 3 captions: {short[:10]}", "check test.csv")
+        raise ManifestError(captions, f"clips with fewer than 3 captions: {short[:10]}", "check test.csv")
     return [group[position] for y, group in clips.items() if y in wanted]
 
 
@@ -132,45 +132,45 @@ _LISTS = {
 _MISSING_957 = "audiocaps_test_clips_missing_from_957.txt"
 
 
-def variant_ids(variant: str, rows: list[Row], csv_path: Path, id_list: str | None,
+def caption_ids(captions: str, rows: list[Row], csv_path: Path, id_list: str | None,
                 data_root: str | Path | None) -> list[str] | None:
-    """The clip list a variant needs: `id_list`, else a public list beside test.csv (its folder,
+    """The clip list a captions needs: `id_list`, else a public list beside test.csv (its folder,
     the parent, `tango/`) or under `data_root/audiocaps`. For 957-last the 18-clip missing list
     (975 minus those) is accepted too."""
-    if variant not in _LISTS:
+    if captions not in _LISTS:
         return None
-    fix = f"pass loader_args.id_list (the public list for {variant}; see suites/audiocaps/README.md)"
+    fix = f"pass loader_args.id_list (the public list for {captions}; see suites/audiocaps/README.md)"
     if id_list:
         p = Path(id_list).expanduser()
         p = Path(data_root) / p if (data_root and not p.is_absolute()) else p
         if not p.is_file():
-            raise SabenchError(str(p), f"id list for {variant} not found", fix)
+            raise SabenchError(str(p), f"id list for {captions} not found", fix)
         return read_id_list(p)
     roots = [csv_path.parent, csv_path.parent.parent, csv_path.parent.parent / "tango"]
     if data_root:
         roots += [Path(data_root) / "audiocaps", Path(data_root) / "audiocaps" / "tango"]
     for base in roots:
-        for name in _LISTS[variant]:
+        for name in _LISTS[captions]:
             if (base / name).is_file():
                 return read_id_list(base / name)
-    if variant == "957-last":
+    if captions == "957-last":
         for base in roots:
             if (base / _MISSING_957).is_file():
                 missing = set(read_id_list(base / _MISSING_957))
                 return [y for y in by_clip(rows) if y not in missing]
-    names = ", ".join(_LISTS[variant])
-    raise SabenchError(f"AudioCaps {variant} id list", f"none of {names} found near {csv_path}", fix)
+    names = ", ".join(_LISTS[captions])
+    raise SabenchError(f"AudioCaps {captions} id list", f"none of {names} found near {csv_path}", fix)
 
 
-def load_prompts(variant: str = "957-last", csv: str | None = None, id_list: str | None = None,
+def load_prompts(captions: str = "957-last", csv: str | None = None, id_list: str | None = None,
                  audio_dir: str | None = None, on_missing: str = "error", references: str = "required",
                  duration: float = 10.0, data_root: str | Path | None = None) -> list[Prompt]:
-    """AudioCaps test prompts for one variant, with reference audio matched by YouTube id.
+    """AudioCaps test prompts for one captions, with reference audio matched by YouTube id.
 
     Args:
-        variant: one of `VARIANTS`.
+        captions: one of `CAPTION_CHOICES`.
         csv: path of AudioCaps `dataset/test.csv` (else `$SABENCH_AUDIOCAPS`, else under data_root).
-        id_list: the variant's public clip list, where it needs one.
+        id_list: the captions's public clip list, where it needs one.
         audio_dir: folder of reference clips (else `$SABENCH_AUDIOCAPS_AUDIO`, else
             `<data_root>/audiocaps/audio`).
         on_missing: "error" (list the missing clips), "drop" (evaluate on clips present), or
@@ -180,17 +180,17 @@ def load_prompts(variant: str = "957-last", csv: str | None = None, id_list: str
     csv_path = find_file("AudioCaps test.csv", ["test.csv"], explicit=csv, env="SABENCH_AUDIOCAPS",
                          data_root=data_root, subdirs=_SUBDIRS, fix=_FIX_CSV)
     rows = read_rows(csv_path)
-    chosen = select(rows, variant, variant_ids(variant, rows, csv_path, id_list, data_root))
+    chosen = select(rows, captions, caption_ids(captions, rows, csv_path, id_list, data_root))
     refs = _references(chosen, audio_dir, on_missing, references, data_root)
     prompts = []
     for r in chosen:
         if on_missing == "drop" and refs is not None and r.youtube_id not in refs:
             continue
-        pid = f"ac{r.audiocap_id}" if variant == "all-4875" else f"Y{r.youtube_id}"
+        pid = f"ac{r.audiocap_id}" if captions == "all-4875" else f"Y{r.youtube_id}"
         ref = refs.get(r.youtube_id) if refs is not None else None
         prompts.append(Prompt(pid, r.caption, float(duration), str(ref) if ref else None, tags=freeze({
             "youtube_id": r.youtube_id, "audiocap_id": r.audiocap_id,
-            "start_time": int(r.start_time), "variant": variant})))
+            "start_time": int(r.start_time), "captions": captions})))
     return prompts
 
 
@@ -224,7 +224,7 @@ def _references(chosen: list[Row], audio_dir: str | None, on_missing: str, refer
 
 def to_csv_text(rows: list[Row]) -> str:
     """Rows as AudioCaps CSV text (header, minimal quoting, CRLF: the csv module's default,
-    which is also how the derived variant files were written)."""
+    which is also how the derived captions files were written)."""
     import io
 
     buf = io.StringIO(newline="")

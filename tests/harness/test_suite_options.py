@@ -25,7 +25,7 @@ def test_flags_map_onto_loader_args(tmp_path):
     opts = from_flags(["csv=/x/test.csv", "strict-count=false"], captions="975-first",
                       reference_dir="refs", missing="skip", ids="Y1,Y2")
     args = dict(opts.args)
-    assert args["variant"] == "975-first" and args["on_missing"] == "drop" and args["strict_count"] is False
+    assert args["captions"] == "975-first" and args["on_missing"] == "drop" and args["strict_count"] is False
     assert args["audio_dir"] == str((Path.cwd() / "refs").resolve()) and opts.ids == ("Y1", "Y2")
     ids = tmp_path / "ids.txt"
     ids.write_text("# chosen clips\nYa\n\nYb\n")
@@ -33,8 +33,8 @@ def test_flags_map_onto_loader_args(tmp_path):
 
 
 @pytest.mark.parametrize("kwargs, says", [
-    ({"suite_args": ["variant"]}, "expected KEY=VALUE"),
-    ({"suite_args": ["variant=975-first"], "captions": "957-last"}, "also given with --suite-arg"),
+    ({"suite_args": ["captions"]}, "expected KEY=VALUE"),
+    ({"suite_args": ["captions=975-first"], "captions": "957-last"}, "also given with --suite-arg"),
     ({"ids": "a,b,a"}, "listed twice"),
     ({"ids": " , "}, "no ids"),
 ])
@@ -47,9 +47,10 @@ def test_unknown_key_and_bad_choice_name_the_valid_ones():
     spec = load_suite("audiocaps")
     with pytest.raises(UsageError) as exc:
         apply_options(spec, SuiteOptions((("dimension", "accuracy"),)))
-    assert "'dimension'" in str(exc.value) and "audio_dir, csv, duration, id_list, on_missing" in str(exc.value)
+    text = str(exc.value)
+    assert "'dimension'" in text and "audio_dir, captions, csv, duration, id_list, on_missing" in text
     with pytest.raises(UsageError, match="use one of: 957-last, 964-third"):
-        apply_options(spec, SuiteOptions((("variant", "999"),)))
+        apply_options(spec, SuiteOptions((("captions", "999"),)))
     tta = load_suite("ttabench")
     assert dict(apply_options(tta, SuiteOptions((("dimension", "robustness"),))).loader_args)["dimension"] == \
         "robustness"

@@ -1,4 +1,4 @@
-"""AudioCaps loader: variant derivation (byte-exact vs the derived files), references, errors."""
+"""AudioCaps loader: captions derivation (byte-exact vs the derived files), references, errors."""
 
 from __future__ import annotations
 
@@ -18,12 +18,12 @@ DERIVED = {
 }
 
 
-@pytest.mark.parametrize("variant", sorted(DERIVED))
-def test_variant_equals_derived_file(data_root: Path, variant: str):
+@pytest.mark.parametrize("captions", sorted(DERIVED))
+def test_captions_equal_derived_file(data_root: Path, captions: str):
     csv_path = data_root / "audiocaps" / "v1" / "test.csv"
     rows = L.read_rows(csv_path)
-    chosen = L.select(rows, variant, L.variant_ids(variant, rows, csv_path, None, None))
-    expected = (data_root / "audiocaps" / "derived" / DERIVED[variant]).read_bytes()
+    chosen = L.select(rows, captions, L.caption_ids(captions, rows, csv_path, None, None))
+    expected = (data_root / "audiocaps" / "derived" / DERIVED[captions]).read_bytes()
     assert L.to_csv_text(chosen).encode("utf-8") == expected
 
 
@@ -31,16 +31,16 @@ def test_957_matches_tsv_captions_and_order(data_root: Path):
     prompts = L.load_prompts(data_root=data_root, references="optional")
     tsv = (data_root / "audiocaps" / "resonate_test-audiocaps.tsv").read_text(encoding="utf-8").splitlines()[1:]
     assert [(p.id, p.text) for p in prompts] == [tuple(line.split("\t", 1)) for line in tsv]
-    assert prompts[0].tag("variant") == "957-last" and prompts[0].duration == 10.0
+    assert prompts[0].tag("captions") == "957-last" and prompts[0].duration == 10.0
 
 
 def test_957_from_missing_list_when_tsv_absent(data_root: Path, tmp_path: Path):
     shutil.copy(data_root / "audiocaps" / "v1" / "test.csv", tmp_path / "test.csv")
     shutil.copy(data_root / "audiocaps" / "audiocaps_test_clips_missing_from_957.txt", tmp_path)
     rows = L.read_rows(tmp_path / "test.csv")
-    ids = L.variant_ids("957-last", rows, tmp_path / "test.csv", None, None)
+    ids = L.caption_ids("957-last", rows, tmp_path / "test.csv", None, None)
     assert len(ids) == 957
-    with_tsv = L.variant_ids("957-last", rows, data_root / "audiocaps" / "v1" / "test.csv", None, None)
+    with_tsv = L.caption_ids("957-last", rows, data_root / "audiocaps" / "v1" / "test.csv", None, None)
     assert sorted(ids) == sorted(with_tsv)
 
 
