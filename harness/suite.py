@@ -9,7 +9,7 @@ base seed, the number of replicates, and optional duration / batch-size override
     task: generate
     profile: real
     loader: suites.audiocaps.loader:load_prompts
-    loader_args: {variant: 957-last, on_missing: error}
+    loader_args: {captions: 957-last, on_missing: error}
     metrics: [fd_pann, is_pann, {name: clap_laion, args: {}}]
     preset: sabench            # bound into every metric by the run plan (harness.plan)
     seed: 42

@@ -42,7 +42,7 @@ def test_fetch_audiocaps_gives_the_957_list(raw, tmp_path):
     from suites.audiocaps.loader import load_prompts
 
     assert fetch_data(["audiocaps"], tmp_path / "d", bars=False, echo=lambda s: None) == 0
-    prompts = load_prompts(variant="957-last", references="optional", on_missing="keep", data_root=tmp_path / "d")
+    prompts = load_prompts(captions="957-last", references="optional", on_missing="keep", data_root=tmp_path / "d")
     assert len(prompts) == 957
 
 
