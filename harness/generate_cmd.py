@@ -27,8 +27,9 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
     from harness.artifacts import ArtifactStore
     from harness.executors.options import executor_for
     from harness.paths import data_root
+    from harness.plan import load_prompts
     from harness.progress import note
-    from harness.runner import Failures, load_prompts, produce_samples
+    from harness.runner import Failures, produce_samples
 
     job = _generate_job(args)
     shard = parse_shard(args.shard) if args.shard is not None else None
@@ -44,7 +45,7 @@ def generate(args: argparse.Namespace, resolve: Any) -> int:
             continue
         failures = Failures(args.keep_going)
         try:
-            prompts = load_prompts(spec, data_root(args.data), args.limit)
+            prompts, _ = load_prompts(spec, data_root(args.data), args.limit)
             samples = produce_samples(spec, system, prompts, store, failures=failures, show=not args.quiet,
                                       shard=shard, executor=executor)
         except UsageError:

@@ -34,7 +34,6 @@ from harness.errors import CapabilityError, SabenchError, describe
 from harness.fetch.lock import lock_sha256
 from harness.metrics.base import EvalItem
 from harness.plan import PlannedSample, build_plan, plan_samples
-from harness.plan import load_prompts as _load_prompts
 from harness.progress import note
 from harness.records import Audio, AudioSample, Failure, ItemScore, Prompt, RunPlan, RunResult, freeze
 from harness.referenced import reference_samples, serves_files
@@ -112,10 +111,6 @@ def run_suite(spec: SuiteSpec, system: Any, *, out_dir: str | Path | None = None
     results.save_run(result)
     return result
 
-
-def load_prompts(spec: SuiteSpec, data_root: str | Path | None, limit: int | None) -> list[Prompt]:
-    """The suite's first `limit` prompts (see `harness.plan.load_prompts`)."""
-    return _load_prompts(spec, data_root, limit)[0]
 
 
 # ---------------------------------------------------------------------------- generation
@@ -276,4 +271,4 @@ def environment() -> tuple[tuple[str, Any], ...]:
 
 
 __all__ = ["run_suite", "produce_samples", "eval_items", "score_items", "aggregate",
-           "bootstrap_ci", "audio_problem", "environment", "Failures", "load_prompts"]
+           "bootstrap_ci", "audio_problem", "environment", "Failures"]
