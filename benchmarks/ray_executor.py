@@ -50,7 +50,8 @@ def generation(limit: int, suites: list[str], workers: int) -> None:
     from harness.artifacts import ArtifactStore
     from harness.executors.ray import RayExecutor
     from harness.job import load_job
-    from harness.runner import Failures, load_prompts, produce_samples
+    from harness.plan import load_prompts
+    from harness.runner import Failures, produce_samples
     from harness.suite import load_suite
     from harness.system_spec import build_system
 
@@ -64,7 +65,7 @@ def generation(limit: int, suites: list[str], workers: int) -> None:
         if spec.task not in system.capabilities:
             continue
         spec = replace(spec, batch_size=GEN_BATCH)  # several batches per pair: work for 2 workers
-        prompts = load_prompts(spec, None, limit)
+        prompts, _ = load_prompts(spec, None, limit)
         for name, ex in (("local", None), ("ray", executor)):
             with tempfile.TemporaryDirectory() as tmp:
                 t0 = time.perf_counter()

@@ -167,7 +167,8 @@ def test_a_batch_whose_workers_keep_dying_fails_its_items_only(ray_cluster, tmp_
     """Bounded retries: batch 0's worker is killed at every attempt; after `max_attempts` its
     two items are recorded failures naming them, and every other item is produced."""
     from harness.artifacts import ArtifactStore
-    from harness.runner import Failures, load_prompts, produce_samples
+    from harness.plan import load_prompts
+    from harness.runner import Failures, produce_samples
 
     def hook(stage, slot, task, pid):
         if task.index == 0:
@@ -177,12 +178,12 @@ def test_a_batch_whose_workers_keep_dying_fails_its_items_only(ray_cluster, tmp_
     failures = Failures(keep_going=True)
     executor = _executor(max_attempts=2, on_dispatch=hook)
     try:
-        samples = produce_samples(spec, build_system(SYSTEM), load_prompts(spec, None, 6),
+        samples = produce_samples(spec, build_system(SYSTEM), load_prompts(spec, None, 6)[0],
                                   ArtifactStore(tmp_path / "artifacts"), failures=failures, show=False,
                                   executor=executor)
     finally:
         executor.close()
-    first_two = [p.id for p in load_prompts(spec, None, 2)]
+    first_two = [p.id for p in load_prompts(spec, None, 2)[0]]
     assert sorted(f.item_id for f in failures.items) == sorted(first_two)
     assert all(f.stage == "generate" and "2 Ray workers were lost" in f.message for f in failures.items)
     assert len(samples) == 4 and not set(samples) & set(first_two)
