@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from suites.synthcaps.weights import DEFAULT_DIR
+from suites.synthcaps.weights import DEFAULT_DIR, write_manifest
+
+GROUPS = (["--variants", "mlp-d16,mlp-d64", "--no-base"], ["--variants", "rawpe-d64"])
+"""The system stages in two groups of about equal work (a synthesizer is 1,200 steps, a planner
+3,000, the Base Model 6,000): trained side by side with `--jobs 2`, one after the other with
+`--jobs 1`; the files are the same either way (each stage seeds itself; one training record per
+group)."""
 
 
 def main(argv=None) -> int:
@@ -28,25 +36,46 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--skip-backbones", action="store_true", help="reuse the backbones already in --out")
+    ap.add_argument("--jobs", type=int, default=2, help="system groups trained side by side (1 or 2)")
     a = ap.parse_args(argv)
-    from suites.synthcaps import train_backbones, train_systems
+    from suites.synthcaps import train_backbones
 
     out, t0 = Path(a.out), time.time()
     common = ["--seed", str(a.seed), "--threads", str(a.threads)] + (["--quick"] if a.quick else [])
     if not a.skip_backbones:
         train_backbones.main(["--out", str(out), *common])
         print(f"backbones done in {time.time() - t0:.0f} s")
-    old = os.environ.get("SABENCH_MINI_CHECKPOINTS")
-    os.environ["SABENCH_MINI_CHECKPOINTS"] = str(out)           # the systems' encoders = these backbones
-    try:
-        train_systems.main(["--out", str(out / "systems"), *common])
-    finally:
-        if old is None:
-            os.environ.pop("SABENCH_MINI_CHECKPOINTS", None)
-        else:
-            os.environ["SABENCH_MINI_CHECKPOINTS"] = old
+    _train_groups(out, [["--out", str(out / "systems"), *common, "--no-manifest", *g] for g in GROUPS], a.jobs)
+    write_manifest(out / "systems")
     print(f"mini world trained in {time.time() - t0:.0f} s -> {out}")
     return 0
+
+
+def _train_groups(out: Path, groups: list[list[str]], jobs: int) -> None:
+    """Run `train_systems` once per group, `jobs` at a time, on the backbones in `out`."""
+    from suites.synthcaps import train_systems
+
+    import suites
+
+    root = str(Path(suites.__file__).resolve().parents[1])     # this checkout/install, wherever the cwd is
+    path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
+    env = {**os.environ, "SABENCH_MINI_CHECKPOINTS": str(out), "PYTHONPATH": path}  # encoders = these backbones
+    if jobs <= 1:
+        old = os.environ.get("SABENCH_MINI_CHECKPOINTS")
+        os.environ["SABENCH_MINI_CHECKPOINTS"] = str(out)
+        try:
+            for g in groups:
+                train_systems.main(g)
+        finally:
+            if old is None:
+                os.environ.pop("SABENCH_MINI_CHECKPOINTS", None)
+            else:
+                os.environ["SABENCH_MINI_CHECKPOINTS"] = old
+        return
+    procs = [subprocess.Popen([sys.executable, "-m", "suites.synthcaps.train_systems", *g], env=env) for g in groups]
+    codes = [p.wait() for p in procs]
+    if any(codes):
+        raise SystemExit(f"sabench mini train: a system group failed (exit codes {codes}); see its log above")
 
 
 if __name__ == "__main__":

@@ -56,10 +56,22 @@ class MiniPlan:
     variants: tuple = VARIANTS
     base: bool = True
     """Train the Base Model too."""
+    planner_seeds: int = 2
+    """Planners per head, each from its own seed (k = 0 in `planner/`, k >= 1 in
+    `planner-seed<k>/`): the spread between seeds is what a variant comparison is judged by."""
 
 
 QUICK = MiniPlan(n_train=12, steps={"synthesizer": 3, "planner": 3, "base": 3}, batch_size=4, warmup=1,
                  variants=(("mlp", 16),))
+
+
+def planner_seed(seed: int, k: int) -> int:
+    """Training seed of planner k (k = 0: the seed every stage shares, as before seeds were a knob)."""
+    return derive_seed(seed, "mini-systems") if k == 0 else derive_seed(seed, "mini-systems", "planner", k)
+
+
+def planner_folder(k: int) -> str:
+    return "planner" if k == 0 else f"planner-seed{k}"
 
 
 def encode_corpus(enc: Encoders, n: int, seed: int, duration: float, chunk: int = 50) -> CachedData:
@@ -96,8 +108,9 @@ def _save(trainer: Trainer, path: Path) -> None:
     (path / "optimizer.pt").unlink(missing_ok=True)                    # weights + config only
 
 
-def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print) -> dict:
-    """Train every stage of `plan` into `out`; returns the training record (also written)."""
+def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=print, manifest: bool = True) -> dict:
+    """Train every stage of `plan` into `out`; returns the training record (also written).
+    `manifest=False` leaves `manifest.json` to the caller (groups trained in parallel)."""
     out.mkdir(parents=True, exist_ok=True)
     enc = enc or mini_encoders()
     t0 = time.time()
@@ -120,12 +133,13 @@ def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=pri
         _save(synth, out / name / "synthesizer")
         record["stages"][f"{name}/synthesizer"] = s
         log(f"{name}/synthesizer: {s}")
-        planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
-                                      decay_steps=decay("planner"), **common), data,
-                                      head=frozen_head(synth.model), log=log)
-        _save(planner, out / name / "planner")
-        record["stages"][f"{name}/planner"] = s
-        log(f"{name}/planner: {s}")
+        for k in range(plan.planner_seeds):
+            planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
+                                          decay_steps=decay("planner"), **{**common, "seed": planner_seed(plan.seed, k)}),
+                              data, head=frozen_head(synth.model), log=log)
+            _save(planner, out / name / planner_folder(k))
+            record["stages"][f"{name}/{planner_folder(k)}"] = s
+            log(f"{name}/{planner_folder(k)}: {s}")
     if plan.base:
         base, s = _run(TrainConfig(stage="base", steps=plan.steps["base"], decay_steps=decay("base"), **common),
                        data, log=log)
@@ -135,7 +149,8 @@ def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=pri
     record["total_seconds"] = round(time.time() - t0, 1)
     tag = "-".join([f"{v}-d{d}" for v, d in plan.variants] + (["base"] if plan.base else []))
     (out / f"training-{tag}.json").write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
-    write_manifest(out)
+    if manifest:
+        write_manifest(out)
     return record
 
 
@@ -149,17 +164,20 @@ def main(argv=None) -> int:
                     "'none' for the Base Model only")
     ap.add_argument("--no-base", action="store_true", help="skip the Base Model")
     ap.add_argument("--steps-scale", type=float, default=1.0, help="multiply every stage's steps (recorded)")
+    ap.add_argument("--planner-seeds", type=int, help="planners per head (default 2; recorded)")
+    ap.add_argument("--no-manifest", action="store_true", help="do not (re)write manifest.json (parallel groups)")
     a = ap.parse_args(argv)
     base = QUICK if a.quick else MiniPlan()
     steps = {k: max(1, int(round(v * a.steps_scale))) for k, v in base.steps.items()}
     variants = base.variants if not a.variants else tuple(
         (v.rsplit("-d", 1)[0], int(v.rsplit("-d", 1)[1])) for v in a.variants.split(",") if v != "none")
+    seeds = base.planner_seeds if a.planner_seeds is None else a.planner_seeds
     plan = MiniPlan(**{**base.__dict__, "seed": a.seed, "steps": steps, "variants": variants,
-                       "base": base.base and not a.no_base})
+                       "base": base.base and not a.no_base, "planner_seeds": seeds})
     threads = torch.get_num_threads()
     torch.set_num_threads(a.threads)
     try:
-        train_stages(plan, Path(a.out))
+        train_stages(plan, Path(a.out), manifest=not a.no_manifest)
     finally:
         torch.set_num_threads(threads)
     return 0

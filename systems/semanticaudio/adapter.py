@@ -39,7 +39,7 @@ from systems.semanticaudio.pipeline import InferenceConfig, SemanticAudioPipelin
 REAL_ENCODERS = "systems.semanticaudio.real_encoders:real_encoders"
 PARAM_FIELDS = {"profile": Field("str", choices=("real", "mini")), "variant": Field("str", choices=VARIANTS),
                 "d": Field("int", minimum=1), "checkpoint": Field("str", optional=True, nonempty=True),
-                "encoders": Field("str", optional=True, nonempty=True)}
+                "encoders": Field("str", optional=True, nonempty=True), "planner": Field("str", nonempty=True)}
 EDIT_KEYS = {"edit_steps": "steps", "edit_n_max": "n_max", "edit_n_min": "n_min", "edit_n_avg": "n_avg",
              "edit_src_cfg": "src_cfg", "edit_tar_cfg": "tar_cfg"}
 
@@ -107,6 +107,8 @@ class _FlowSystem(System):
         self.load()
         shown = {k: v for k, v in self.params.items() if k not in ("checkpoint", "weights")}
         shown["encoders"] = self._enc.spec                          # resolved (param, checkpoint or default)
+        if shown.get("planner") == "planner":                       # the default planner: info (and run
+            del shown["planner"]                                    # ids) as before the parameter existed
         return SystemInfo(self.name, "1", self._sha, int(self._enc.vae.sample_rate), 1, freeze(shown))
 
     # ------------------------------------------------------------------ batching helpers
@@ -163,8 +165,10 @@ class SemanticAudioSystem(_FlowSystem):
     """SemanticAudio (planner + synthesizer + projection head), paper inference defaults."""
 
     name = "semanticaudio"
-    _defaults = {"d": 128, "variant": "mlp", "planner_steps": 50, "planner_cfg": 4.5,
+    _defaults = {"d": 128, "variant": "mlp", "planner": "planner", "planner_steps": 50, "planner_cfg": 4.5,
                  "synth_steps": 25, "synth_cfg": 1.0}
+    """`planner`: the planner's subfolder of the checkpoint (e.g. "planner-seed1", a second
+    training seed beside the default one; both trained on the same synthesizer's head)."""
 
     def load(self) -> None:
         if self._pipe is not None:
@@ -178,15 +182,31 @@ class SemanticAudioSystem(_FlowSystem):
         if bad:
             raise WeightsError(str(root / "synthesizer"), "head differs from the request: " + "; ".join(bad),
                                "pass the matching d/variant or another checkpoint")
-        planner = None
-        if (root / "planner" / "config.json").is_file():
-            planner, _ = checkpoint.load_model(root / "planner", self.params["device"])
+        planner, pdir = None, root / _subfolder(self.params["planner"])
+        if pdir.name != "planner" and not (pdir / "config.json").is_file():
+            raise WeightsError(str(pdir), "no such planner checkpoint",
+                               f"use one of: {', '.join(_planners(root)) or 'planner'}")
+        if (pdir / "config.json").is_file():
+            planner, _ = checkpoint.load_model(pdir, self.params["device"])
             if planner.cfg.head != head:
-                raise WeightsError(str(root / "planner"),
+                raise WeightsError(str(pdir),
                                    "planner was trained on a different head than the synthesizer",
                                    "train the planner with --synthesizer pointing at this synthesizer")
         self._enc = self._encoders(conf, root / "synthesizer")
         self._sha = sha256_json([checkpoint.checkpoint_sha256(root / "synthesizer"),
-                                 checkpoint.checkpoint_sha256(root / "planner") if planner else "no-planner",
+                                 checkpoint.checkpoint_sha256(pdir) if planner else "no-planner",
                                  self._enc.sha256])
         self._pipe = SemanticAudioPipeline(synth, planner, self._enc, self._icfg(), self.params["device"])
+
+
+def _subfolder(name: str) -> str:
+    """A planner subfolder name: one plain path component (no separators, no leading dot)."""
+    if not name or name.startswith(".") or "/" in name or "\\" in name:
+        raise SabenchError("system semanticaudio parameter planner", f"{name!r} is not a folder name",
+                           "name a subfolder of the checkpoint, e.g. planner or planner-seed1")
+    return name
+
+
+def _planners(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir() if p.name.startswith("planner") and (p / "config.json").is_file()) \
+        if root.is_dir() else []

@@ -29,9 +29,9 @@ def trained(tmp_path_factory):
 
 def test_every_stage_is_written(trained):
     out, record = trained
-    assert set(record["stages"]) == {"mlp-d16/synthesizer", "mlp-d16/planner", "base"}
+    assert set(record["stages"]) == {"mlp-d16/synthesizer", "mlp-d16/planner", "mlp-d16/planner-seed1", "base"}
     for stage, s in record["stages"].items():
-        assert s["steps"] == QUICK.steps[stage.split("/")[-1]] and np.isfinite(s["loss_last_10pct"])
+        assert s["steps"] == QUICK.steps[stage.split("/")[-1].split("-")[0]] and np.isfinite(s["loss_last_10pct"])
     synth = json.loads((out / "mlp-d16" / "synthesizer" / "config.json").read_text())
     planner = json.loads((out / "mlp-d16" / "planner" / "config.json").read_text())
     base = json.loads((out / "base" / "config.json").read_text())
@@ -43,7 +43,11 @@ def test_every_stage_is_written(trained):
     assert planner["model"]["dit"]["in_dim"] == 16                      # the planner generates P(PE) frames
     assert base["model"]["dit"]["in_dim"] == 32 and base["model"]["dit"]["frame_dim"] == 0
     assert synth["encoders"] == "suites.synthcaps.mini_encoders:mini_encoders"
-    assert len(verify_tree(out)) == 6 and not list(out.rglob("optimizer.pt"))
+    assert len(verify_tree(out)) == 8 and not list(out.rglob("optimizer.pt"))
+    second = json.loads((out / "mlp-d16" / "planner-seed1" / "config.json").read_text())
+    assert second["model"] == planner["model"] and second["train"]["seed"] != planner["train"]["seed"]
+    assert (out / "mlp-d16" / "planner-seed1" / "model.safetensors").read_bytes() != \
+        (out / "mlp-d16" / "planner" / "model.safetensors").read_bytes()
 
 
 def test_training_is_deterministic(trained, tmp_path):
@@ -73,7 +77,9 @@ def test_quick_checkpoint_generates(trained):
 
 @pytest.mark.slow
 def test_one_command_trains_the_whole_mini_world(tmp_path, monkeypatch):
-    """`sabench mini train --quick`: corpus + five backbones + systems, each with a manifest."""
+    """`sabench mini train --quick`: corpus + five backbones + systems, each with a manifest; the
+    system groups trained side by side (`--jobs 2`, the default) give the same files as one
+    after the other (`--jobs 1`)."""
     from harness import cli
 
     monkeypatch.delenv("SABENCH_MINI_CHECKPOINTS", raising=False)
@@ -81,7 +87,15 @@ def test_one_command_trains_the_whole_mini_world(tmp_path, monkeypatch):
     for name in ("mini_classifier", "mini_clap", "mini_semantic", "mini_vae", "mini_quality"):
         shas = verify(tmp_path, [f"{name}.safetensors", f"{name}.json"])
         assert len(shas) == 2 and all(len(s) == 64 for s in shas.values())
-    assert len(verify_tree(tmp_path / "systems")) == 6
+    shas = verify_tree(tmp_path / "systems")
+    assert len(shas) == 3 * 3 * 2 + 2                                 # 3 heads x (synth + 2 planners) + base
+    again = tmp_path / "again"
+    again.mkdir()
+    for f in tmp_path.glob("mini_*"):
+        (again / f.name).write_bytes(f.read_bytes())
+    (again / "manifest.json").write_bytes((tmp_path / "manifest.json").read_bytes())
+    assert cli.main(["mini", "train", "--quick", "--out", str(again), "--skip-backbones", "--jobs", "1"]) == 0
+    assert verify_tree(again / "systems") == shas
     cfg = json.loads((tmp_path / "systems" / "base" / "config.json").read_text())
     assert cfg["encoders"] == "suites.synthcaps.mini_encoders:mini_encoders"
     import os

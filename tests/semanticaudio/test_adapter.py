@@ -117,3 +117,33 @@ def test_cfg_one_synthesis_matches_pipeline_conditional(checkpoints):
     z = pipe.synth.sample(cond, 10, 4, 1.0, row_generators([1], "synthesizer"))
     ref = pipe.enc.vae.decode(z)[:, :400]
     assert torch.equal(torch.from_numpy(out), ref)
+
+
+def test_second_planner_seed_is_a_parameter(checkpoints, data, tmp_path):
+    """`planner=planner-seed1` loads another planner subfolder trained on the same head: other
+    weights, other outputs and fingerprint; the default planner's info is as before the
+    parameter existed (no `planner` key), and a bad name is one line naming the fix."""
+    import shutil
+
+    from _sa_kit import tiny_cfg
+
+    from systems.semanticaudio.model import frozen_head
+    from systems.semanticaudio.train import Trainer
+
+    root = tmp_path / "mlp-d4"
+    shutil.copytree(checkpoints / "mlp-d4", root)
+    synth = sa(checkpoints)
+    synth.load()
+    other = Trainer(tiny_cfg("planner", seed=tiny_cfg("planner").seed + 1), data, head=frozen_head(synth._pipe.synth))
+    other.train()
+    other.save(root / "planner-seed1")
+    a, b = sa(checkpoints, checkpoint=str(root)), sa(checkpoints, checkpoint=str(root), planner="planner-seed1")
+    assert "planner" not in dict(a.info.parameters) and dict(b.info.parameters)["planner"] == "planner-seed1"
+    assert a.info.checkpoint_sha256 != b.info.checkpoint_sha256
+    x, y = a.generate(gen_requests()[:1]), b.generate(gen_requests()[:1])
+    assert not np.array_equal(x[0].samples, y[0].samples)
+    with pytest.raises(WeightsError, match="no such planner checkpoint.*planner, planner-seed1"):
+        sa(checkpoints, checkpoint=str(root), planner="planner-seed7").load()
+    with pytest.raises(SabenchError, match="is not a folder name"):
+        sa(checkpoints, checkpoint=str(root), planner="../base").load()
+
