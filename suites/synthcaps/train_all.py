@@ -53,9 +53,8 @@ def main(argv=None) -> int:
 
 def _train_groups(out: Path, groups: list[list[str]], jobs: int) -> None:
     """Run `train_systems` once per group, `jobs` at a time, on the backbones in `out`."""
-    from suites.synthcaps import train_systems
-
     import suites
+    from suites.synthcaps import train_systems
 
     root = str(Path(suites.__file__).resolve().parents[1])     # this checkout/install, wherever the cwd is
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
