@@ -134,9 +134,9 @@ def train_stages(plan: MiniPlan, out: Path, enc: Encoders | None = None, log=pri
         record["stages"][f"{name}/synthesizer"] = s
         log(f"{name}/synthesizer: {s}")
         for k in range(plan.planner_seeds):
-            planner, s = _run(TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
-                                          decay_steps=decay("planner"), **{**common, "seed": planner_seed(plan.seed, k)}),
-                              data, head=frozen_head(synth.model), log=log)
+            pcfg = TrainConfig(stage="planner", variant=variant, d=d, steps=plan.steps["planner"],
+                               decay_steps=decay("planner"), **{**common, "seed": planner_seed(plan.seed, k)})
+            planner, s = _run(pcfg, data, head=frozen_head(synth.model), log=log)
             _save(planner, out / name / planner_folder(k))
             record["stages"][f"{name}/{planner_folder(k)}"] = s
             log(f"{name}/{planner_folder(k)}: {s}")
