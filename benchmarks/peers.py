@@ -46,8 +46,11 @@ PEERS = {
 
 def _timed(cmd: list[str], env: dict | None = None) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
-    return time.perf_counter() - t
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    took = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd[:4])} ...\n{proc.stderr[-3000:]}")
+    return took
 
 
 def main(argv=None) -> int:
@@ -67,7 +70,7 @@ def main(argv=None) -> int:
     sets = root / "sets"
     peers_run.build_sets(REPO.parent / "shared" / "data" / "realset-dev", sets)
     py = sys.executable
-    env = dict(os.environ, PYTHONPATH=str(REPO))
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     table = {}
     for name in a.peers.split(","):
         preset, metrics, call = PEERS[name]

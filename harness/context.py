@@ -79,9 +79,23 @@ class RunContext:
                 if self.device is not None and "device" not in kwargs and _takes_device(entry):
                     kwargs["device"] = self.device
                 obj = entry(arg, **kwargs) if (arg and name not in BACKBONES) else entry(**kwargs)
-            obj.load()
+            self._load_or_defer(obj)
             self._backbones[name] = obj
         return self._backbones[name]
+
+    def _load_or_defer(self, bb: Any) -> None:
+        """`bb.load()`, unless `bb.defers_load` and this cache records that the same checkpoint
+        (same `info`: sha256, version, recipe, device) loaded before: then only `identify()`, and
+        `embed` loads the model at its first cache miss (a fully cached run never builds it).
+        A first load still fails here, at planning, for a corrupt checkpoint."""
+        if not getattr(bb, "defers_load", False):
+            bb.load()
+            return
+        bb.identify()
+        marker = self.cache.key(sha256_text("backbone-loaded"), bb.info)
+        if self.cache.get(marker) is None:
+            bb.load()
+            self.cache.put(marker, {"loaded": np.ones(1, np.int8)})
 
     # -- audio ------------------------------------------------------------------------------
     def embed_audio(self, backbone: str, paths: Sequence[str]) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:
