@@ -3,7 +3,9 @@
 Metrics ask the context for backbone outputs instead of loading models and audio
 themselves. The context
 
-- constructs each backbone from `BACKBONES` lazily, once, and `load()`s it;
+- constructs each backbone from `BACKBONES` lazily, once, and `load()`s it (a backbone with
+  `defers_load` whose checkpoint this cache saw load before is only `identify()`d: its model
+  is built at the first cache miss, so a fully cached run never builds it);
 - reads and shapes audio only through `harness.audio` (`load_many` with the backbone's
   recipe), in batches of `backbone.batch_size`;
 - caches every clip's outputs in the `EmbeddingCache`, keyed by the file's content sha256
