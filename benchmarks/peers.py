@@ -92,6 +92,8 @@ def main(argv=None) -> int:
     py = sys.executable
     env = dict(os.environ, PYTHONPATH=str(REPO), **THREADS)
     table: dict = {"_meta": machine(list(sys.argv[1:] if argv is None else argv)) | {"reps": a.reps}}
+    print(f"{a.reps} interleaved reps; both sides run with 1 thread "
+          f"({', '.join(f'{k}={v}' for k, v in THREADS.items())})", flush=True)
     for name in a.peers.split(","):
         preset, metrics, call = PEERS[name]
         suite = peers_run.write_suite(root, sets / "prompts.jsonl", preset, metrics)
