@@ -8,8 +8,11 @@ the 20 realset-dev pairs of tests/parity; random-init checkpoints (tests/parity/
 "cold" = fresh caches (sabench: empty SABENCH_CACHE; fadtk/kadtk: embeddings/convert folders
 removed); "warm" = the same command again (sabench reuses its embedding cache; peers without a
 cache recompute). Repetitions are interleaved (peer, sabench, peer, sabench, ...); each command
-runs end to end in a fresh process so imports and model loading count. Prints min/median
-seconds and the ratios peer/sabench. Not a test: numbers depend on the machine.
+runs end to end in a fresh process so imports and model loading count. Every command runs with
+one BLAS/OpenMP/torch thread (OMP_NUM_THREADS=MKL_NUM_THREADS=OPENBLAS_NUM_THREADS=1), both sides
+alike, so a shared machine's other load hurts them equally. Prints min/median seconds and the
+ratios peer/sabench; --out also records the machine, threads, date and command. Not a test:
+numbers depend on the machine. Results and analysis: docs/metrics.md, "Speed against the peers".
 """
 
 from __future__ import annotations
@@ -44,10 +47,30 @@ PEERS = {
 }
 
 
+THREADS = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+"""One thread for both sides (torch reads OMP_NUM_THREADS at import; numpy/scipy BLAS too)."""
+
+
+def machine(argv: list[str]) -> dict:
+    """Where and how the table was measured (stored next to it in --out)."""
+    import os
+    import platform
+
+    cpu = next((ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                if ln.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "cpu": cpu, "cores": os.cpu_count(),
+            "load_avg_1min_at_start": os.getloadavg()[0], "python": platform.python_version(),
+            "threads": THREADS, "command": "benchmarks/peers.py " + " ".join(argv)}
+
+
 def _timed(cmd: list[str], env: dict | None = None) -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, capture_output=True, env=env)
-    return time.perf_counter() - t
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    took = time.perf_counter() - t
+    if proc.returncode != 0:
+        head = " ".join(cmd[:4])
+        raise SystemExit(f"benchmark command failed ({proc.returncode}): {head} ...\n{proc.stderr[-3000:]}")
+    return took
 
 
 def main(argv=None) -> int:
@@ -67,8 +90,10 @@ def main(argv=None) -> int:
     sets = root / "sets"
     peers_run.build_sets(REPO.parent / "shared" / "data" / "realset-dev", sets)
     py = sys.executable
-    env = dict(os.environ, PYTHONPATH=str(REPO))
-    table = {}
+    env = dict(os.environ, PYTHONPATH=str(REPO), **THREADS)
+    table: dict = {"_meta": machine(list(sys.argv[1:] if argv is None else argv)) | {"reps": a.reps}}
+    print(f"{a.reps} interleaved reps; both sides run with 1 thread "
+          f"({', '.join(f'{k}={v}' for k, v in THREADS.items())})", flush=True)
     for name in a.peers.split(","):
         preset, metrics, call = PEERS[name]
         suite = peers_run.write_suite(root, sets / "prompts.jsonl", preset, metrics)

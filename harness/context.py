@@ -3,7 +3,9 @@
 Metrics ask the context for backbone outputs instead of loading models and audio
 themselves. The context
 
-- constructs each backbone from `BACKBONES` lazily, once, and `load()`s it;
+- constructs each backbone from `BACKBONES` lazily, once, and `load()`s it (a backbone with
+  `defers_load` whose checkpoint this cache saw load before is only `identify()`d: its model
+  is built at the first cache miss, so a fully cached run never builds it);
 - reads and shapes audio only through `harness.audio` (`load_many` with the backbone's
   recipe), in batches of `backbone.batch_size`;
 - caches every clip's outputs in the `EmbeddingCache`, keyed by the file's content sha256
@@ -79,9 +81,23 @@ class RunContext:
                 if self.device is not None and "device" not in kwargs and _takes_device(entry):
                     kwargs["device"] = self.device
                 obj = entry(arg, **kwargs) if (arg and name not in BACKBONES) else entry(**kwargs)
-            obj.load()
+            self._load_or_defer(obj)
             self._backbones[name] = obj
         return self._backbones[name]
+
+    def _load_or_defer(self, bb: Any) -> None:
+        """`bb.load()`, unless `bb.defers_load` and this cache records that the same checkpoint
+        (same `info`: sha256, version, recipe, device) loaded before: then only `identify()`, and
+        `embed` loads the model at its first cache miss (a fully cached run never builds it).
+        A first load still fails here, at planning, for a corrupt checkpoint."""
+        if not getattr(bb, "defers_load", False):
+            bb.load()
+            return
+        bb.identify()
+        marker = self.cache.key(sha256_text("backbone-loaded"), bb.info)
+        if self.cache.get(marker) is None:
+            bb.load()
+            self.cache.put(marker, {"loaded": np.ones(1, np.int8)})
 
     # -- audio ------------------------------------------------------------------------------
     def embed_audio(self, backbone: str, paths: Sequence[str]) -> Iterator[tuple[list[int], dict[str, np.ndarray]]]:

@@ -38,6 +38,15 @@ class Backbone(ABC):
     def load(self) -> None:
         """Load weights (idempotent). Raises WeightsError naming a missing/corrupt file."""
 
+    defers_load: bool = False
+    """True when `identify()` makes `info` final without building the model and `embed` /
+    `embed_text` call `load()` themselves: a run whose clips are all cached never builds it
+    (`harness.context.RunContext.backbone`)."""
+
+    def identify(self) -> None:
+        """Make `info` final (checkpoint located and hashed). Default: `load()`."""
+        self.load()
+
     @abstractmethod
     def embed(self, batch: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
         """batch: list of (T_i,) float32 mono waveforms at recipe.sample_rate."""

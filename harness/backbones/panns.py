@@ -63,6 +63,7 @@ class PannsCnn14(Backbone):
 
     outputs = ("embedding", "logits")
     batch_size = 16
+    defers_load = True
 
     def __init__(self, variant: str = "panns16k", weights: str | Path | None = None,
                  recipe: AudioRecipe | None = None, device: str = "cpu"):
@@ -86,6 +87,11 @@ class PannsCnn14(Backbone):
 
     def checkpoint_path(self) -> Path:
         return require(self.name, self.variant.relpath, weights_root(self._weights))
+
+    def identify(self) -> None:
+        """`info` without building the model: the checkpoint's sha256 (missing file: WeightsError)."""
+        if self._sha is None:
+            self._sha = file_sha256(self.checkpoint_path())
 
     def load(self) -> None:
         if self._model is not None:

@@ -115,6 +115,7 @@ class VGGishBackbone(Backbone):
     name = "vggish"
     outputs = ("embedding", "frames", "n_frames")
     batch_size = 16
+    defers_load = True
 
     def __init__(self, weights: str | Path | None = None, recipe: AudioRecipe | None = None,
                  device: str = "cpu"):
@@ -128,6 +129,11 @@ class VGGishBackbone(Backbone):
     @property
     def info(self) -> BackboneInfo:
         return make_info(self.name, self._sha, self._recipe, version="vggish-pre-relu-128", device=self.device)
+
+    def identify(self) -> None:
+        """`info` without building the model: the checkpoint's sha256 (missing file: WeightsError)."""
+        if self._sha is None:
+            self._sha = file_sha256(require(self.name, RELPATH, weights_root(self._weights)))
 
     def load(self) -> None:
         if self._model is not None:

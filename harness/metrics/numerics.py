@@ -8,6 +8,7 @@ Conventions and their sources are in docs/metrics.md and reference/metrics.md §
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from dataclasses import dataclass
 
@@ -53,8 +54,22 @@ class FrechetResult:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
+def _passes_disp() -> bool:
+    """True where scipy's sqrtm still takes `disp=True` by default (SciPy < 1.16)."""
+    p = inspect.signature(linalg.sqrtm).parameters.get("disp")
+    return p is not None and p.default is True
+
+
+_PASS_DISP = _passes_disp()
+
+
 def _sqrtm(a: np.ndarray) -> np.ndarray:
-    """scipy sqrtm with disp=False (pytorch-fid); tolerant of SciPy's deprecation of `disp`."""
+    """scipy sqrtm of `a` (pytorch-fid's matrix). The root is the same with or without `disp`;
+    disp=False only adds an error estimate (two more n^3 products) that is never read. SciPy
+    >= 1.16 deprecated `disp` (its default only warns), so there it is left out; older SciPy
+    gets disp=False, as pytorch-fid passes, so nothing is printed."""
+    if not _PASS_DISP:
+        return np.asarray(linalg.sqrtm(a))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         try:
@@ -64,9 +79,9 @@ def _sqrtm(a: np.ndarray) -> np.ndarray:
     return np.asarray(out[0] if isinstance(out, tuple) else out)
 
 
-def _trace_sqrt_eig(s1: np.ndarray, s2: np.ndarray) -> float:
-    """Tr sqrt(S1 S2) as the sum of square roots of the product's eigenvalues (fadtk)."""
-    ev = linalg.eigvals(s1 @ s2).astype(np.complex128)
+def _trace_sqrt_eig(prod: np.ndarray) -> float:
+    """Tr sqrt(S1 S2) as the sum of square roots of the eigenvalues of prod = S1 S2 (fadtk)."""
+    ev = linalg.eigvals(prod).astype(np.complex128)
     return float(np.sqrt(ev).sum().real)
 
 
@@ -95,7 +110,8 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
         notes.append(f"N <= dim (n1={n1}, n2={n2}, dim={d}): covariances are singular; "
                      "FD is biased and sensitive to library versions")
     diff = mu1 - mu2
-    covmean = _sqrtm(s1 @ s2)
+    prod = s1 @ s2  # (D, D), formed once: sqrtm and the eigenvalue cross-check read it
+    covmean = _sqrtm(prod)
     used_eps = False
     if not np.isfinite(covmean).all():
         used_eps = True
@@ -113,7 +129,7 @@ def frechet_distance(mu1: np.ndarray, cov1: np.ndarray, mu2: np.ndarray, cov2: n
                                "use more samples than feature dimensions or check for NaN embeddings")
         covmean = covmean.real
     tr = float(np.trace(covmean))
-    tr_eig = _trace_sqrt_eig(s1, s2)
+    tr_eig = _trace_sqrt_eig(prod)
     check = abs(tr - tr_eig)
     if check > FD_EIG_WARN:
         notes.append(f"high error in sqrtm calculation: |{tr:.6g} - {tr_eig:.6g}| > {FD_EIG_WARN}")
