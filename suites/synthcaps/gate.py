@@ -20,16 +20,18 @@ from typing import Any
 
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 SUITE = "mini-generation"
-LIMIT = 24
-"""IS needs at least 10 clips (10 splits); 24 keeps the run near 30 s on one core."""
+LIMIT = 48
+"""IS needs at least 10 clips (10 splits); 48 gives event presence and order a resolution of
+1/48 per item (24 before the systems were strong enough to register on them) and keeps the run
+near a minute on one core."""
 SYSTEM = ("semanticaudio", {"variant": "mlp", "d": 16})
 TOLERANCES = {
-    "mini_fd": ("rel", 0.08),            # FD of 24 clips in a 128-d space amplifies float noise
+    "mini_fd": ("rel", 0.08),            # FD of 48 clips in a 128-d space amplifies float noise
     "mini_is": ("rel", 0.05),
     "mini_kl_ref_to_gen": ("abs", 0.3),
-    "mini_clap": ("abs", 0.02),          # cosine in [-1, 1]; the most sensitive axis (see docs)
-    "mini_event_presence": ("abs", 0.09),   # 2 of 24 items may flip at a threshold
-    "mini_event_order": ("abs", 0.09),
+    "mini_clap": ("abs", 0.02),          # cosine in [-1, 1]
+    "mini_event_presence": ("abs", 0.07),   # 3 of 48 items may flip at a threshold (float noise across CPUs)
+    "mini_event_order": ("abs", 0.07),
 }
 
 

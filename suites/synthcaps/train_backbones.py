@@ -24,7 +24,7 @@ from suites.synthcaps import training as T
 from suites.synthcaps.corpus import CorpusConfig, render_split
 from suites.synthcaps.weights import save_backbone as save
 
-FULL_STEPS = {"classifier": 600, "clap": 500, "semantic": 600, "vae": 800, "quality": 500}
+FULL_STEPS = {"classifier": 600, "clap": 500, "semantic": 600, "vae": 6000, "quality": 500}
 QUICK_STEPS = {k: 2 for k in FULL_STEPS}
 
 

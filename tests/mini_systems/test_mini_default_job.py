@@ -23,8 +23,11 @@ def test_default_job_lists_the_mini_suites_and_systems():
     assert all(load_suite(s).profile == "mini" for s in group.suites)
     assert group.systems == ("semanticaudio:profile=mini,variant=mlp,d=16",
                              "semanticaudio:profile=mini,variant=mlp,d=64",
-                             "semanticaudio:profile=mini,variant=rawpe,d=64", "base-model:profile=mini",
-                             "reference-echo")
+                             "semanticaudio:profile=mini,variant=rawpe,d=64",
+                             "semanticaudio:profile=mini,variant=mlp,d=16,planner=planner-seed1",
+                             "semanticaudio:profile=mini,variant=mlp,d=64,planner=planner-seed1",
+                             "semanticaudio:profile=mini,variant=rawpe,d=64,planner=planner-seed1",
+                             "base-model:profile=mini", "reference-echo", "source-echo")
 
 
 def test_mini_suites_load_with_their_metrics():
@@ -79,9 +82,9 @@ def test_default_job_end_to_end(tmp_path, monkeypatch):
     from harness.results import ResultsStore
 
     runs = ResultsStore(out / "results.sqlite").runs()
-    pairs = {(r.suite, r.system.name, dict(r.system.parameters).get("variant"), dict(r.system.parameters).get("d"))
+    pairs = {(r.suite, r.system.name, *(dict(r.system.parameters).get(k) for k in ("variant", "d", "planner")))
              for r in runs}
-    assert len(runs) == 20 and len(pairs) == 20            # 4 suites x 5 systems
+    assert len(runs) == 33 and len(pairs) == 33            # 4 suites x 8 systems + source-echo (editing only)
     assert all(r.profile == "mini" and r.aggregates for r in runs)
 
 

@@ -17,8 +17,8 @@ ROOT = DEFAULT_DIR / "systems"
 
 FAST = {"planner_steps": 4, "synth_steps": 2, "edit_steps": 6, "edit_n_max": 5}
 """Few sampling steps: this test checks plumbing and shapes, not quality."""
-LEAVES = ("mlp-d16/synthesizer", "mlp-d16/planner", "mlp-d64/synthesizer", "mlp-d64/planner",
-          "rawpe-d64/synthesizer", "rawpe-d64/planner", "base")
+LEAVES = tuple(f"{v}/{stage}" for v in ("mlp-d16", "mlp-d64", "rawpe-d64")
+               for stage in ("synthesizer", "planner", "planner-seed1")) + ("base",)
 
 
 def test_manifest_lists_every_stage_and_sizes_fit_the_budget():
@@ -28,7 +28,7 @@ def test_manifest_lists_every_stage_and_sizes_fit_the_budget():
         assert len(verify_tree(ROOT / leaf)) == 2
     assert not list(ROOT.rglob("optimizer.pt"))                        # weights + config only
     total = sum(p.stat().st_size for p in ROOT.parent.rglob("*") if p.is_file())
-    assert total <= 25 * 1024 * 1024, f"committed mini checkpoints are {total / 2**20:.1f} MB"
+    assert total <= 40 * 1024 * 1024, f"committed mini checkpoints are {total / 2**20:.1f} MB (budget 40 MB)"
 
 
 def test_tampered_checkpoint_is_refused(tmp_path):
@@ -38,7 +38,7 @@ def test_tampered_checkpoint_is_refused(tmp_path):
     data = bytearray(f.read_bytes())
     data[-1] ^= 1                                                       # one bit of one weight
     f.write_bytes(bytes(data))
-    assert len(verify_tree(copy / "mlp-d64")) == 4                                # untouched stages pass
+    assert len(verify_tree(copy / "mlp-d64")) == 6                                # untouched stages pass
     with pytest.raises(WeightsError, match="does not match manifest"):
         verify_tree(copy / "mlp-d16")
     (copy / "base" / "config.json").unlink()
