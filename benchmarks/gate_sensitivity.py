@@ -15,29 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-
-def degrade(src: Path, dst: Path, scale: float, seed: int = 0) -> None:
-    """Copy variant folder `src` to `dst`, adding scaled Gaussian noise to the planner's matrices."""
-    import torch
-    from safetensors.torch import load_file, save_file
-
-    shutil.copytree(src, dst)
-    if scale == 0:
-        return
-    path = dst / "planner" / "model.safetensors"
-    state = load_file(str(path))
-    gen = torch.Generator().manual_seed(seed)
-    for k, v in state.items():
-        if v.dim() == 2 and v.numel() > 64:
-            state[k] = v + scale * v.std() * torch.randn(v.shape, generator=gen)
-    save_file(state, str(path))
 
 
 def main(argv=None) -> int:
@@ -58,7 +40,7 @@ def main(argv=None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp) / "ckpt"
             root.mkdir()
-            degrade(checkpoint_dir() / "systems" / leaf, root / leaf, scale)
+            gate.degrade_planner(checkpoint_dir() / "systems" / leaf, root / leaf, scale)
             result = gate.compare(gate.gate_run(Path(tmp) / "run", checkpoint_root=root))
         cells = {r.metric: {"value": r.current, "baseline": r.baseline, "status": r.status} for r in result.rows}
         rows.append({"scale": scale, "passed": result.passed, "metrics": cells})

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
+from dataclasses import replace
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -32,11 +34,20 @@ from suites.synthcaps.suite_loaders import generation
 BATCH = 16
 
 
-def score(wavs: np.ndarray, prompts: Sequence) -> dict[str, float]:
-    """wavs (B, N) @ 16 kHz -> mean event presence, event order and CLAP over `prompts`."""
+@lru_cache(maxsize=1)
+def _scorers():
+    """The suite's detector and CLAP, loaded (and sha256-verified) once per process."""
     from suites.synthcaps.backbones.backbones import MiniClap, MiniSemantic
 
     sem, clap = MiniSemantic(), MiniClap()
+    sem.load()
+    clap.load()
+    return sem, clap
+
+
+def score(wavs: np.ndarray, prompts: Sequence) -> dict[str, float]:
+    """wavs (B, N) @ 16 kHz -> mean event presence, event order and CLAP over `prompts`."""
+    sem, clap = _scorers()
     pres, order, cos = [], [], []
     for i in range(0, len(wavs), 32):
         rows, ps = list(wavs[i:i + 32]), prompts[i:i + 32]
@@ -77,12 +88,10 @@ def rows(n: int, variant: str, d: int, cfgs: Sequence[float], planner: str = "pl
         return pipe.decode(z, size)
 
     yield f"synthesizer | true semantics ({variant} d{d})", score(_batched(oracle, len(ref)), prompts)
-    for cfg in cfgs:
-        for label, system in ((f"semanticaudio {variant} d{d} {planner}", SemanticAudioSystem(
-                profile="mini", variant=variant, d=d, planner=planner, planner_cfg=cfg)),
-                              ("base-model", BaseModelSystem(profile="mini", base_cfg=cfg))):
-            system.load()
-            p = system._pipe
+    for cfg in cfgs:                     # same weights, only the guidance scale changes
+        for label, p, knob in ((f"semanticaudio {variant} d{d} {planner}", pipe, "planner_cfg"),
+                               ("base-model", base._pipe, "base_cfg")):
+            p.icfg = replace(p.icfg, **{knob: cfg})
             wav = _batched(lambda s, p=p: p.generate(texts[s], frames, size, seeds[s]), len(ref))
             yield f"{label}, CFG {cfg:g}", score(wav, prompts)
 

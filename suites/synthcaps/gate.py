@@ -63,6 +63,26 @@ def gate_run(out_dir: str | Path, checkpoint_root: str | Path | None = None, lim
     return run_suite(load_suite(SUITE), system, out_dir=out_dir, limit=limit, progress=False)
 
 
+def degrade_planner(src: str | Path, dst: str | Path, scale: float, seed: int = 0) -> None:
+    """Copy variant folder `src` to `dst`, adding N(0, (scale * std)^2) to every weight matrix of
+    its planner (std of that matrix; seeded): the regression the gate must catch."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    shutil.copytree(src, dst)
+    if scale == 0:
+        return
+    path = Path(dst) / "planner" / "model.safetensors"
+    state = load_file(str(path))
+    gen = torch.Generator().manual_seed(seed)
+    for k, v in state.items():
+        if v.dim() == 2 and v.numel() > 64:
+            state[k] = v + scale * v.std() * torch.randn(v.shape, generator=gen)
+    save_file(state, str(path))
+
+
 def compare(run, baseline: str | Path = BASELINE):
     from reports.gate import Tolerance, read_baseline
     from reports.gate import compare as gate_compare

@@ -52,27 +52,18 @@ def main(argv=None) -> int:
 
 
 def _train_groups(out: Path, groups: list[list[str]], jobs: int) -> None:
-    """Run `train_systems` once per group, `jobs` at a time, on the backbones in `out`."""
+    """Run `train_systems` once per group in its own process, `jobs` at a time (1 or all), on
+    the backbones in `out`."""
     import suites
-    from suites.synthcaps import train_systems
 
     root = str(Path(suites.__file__).resolve().parents[1])     # this checkout/install, wherever the cwd is
     path = os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)
     env = {**os.environ, "SABENCH_MINI_CHECKPOINTS": str(out), "PYTHONPATH": path}  # encoders = these backbones
+    cmds = [[sys.executable, "-m", "suites.synthcaps.train_systems", *g] for g in groups]
     if jobs <= 1:
-        old = os.environ.get("SABENCH_MINI_CHECKPOINTS")
-        os.environ["SABENCH_MINI_CHECKPOINTS"] = str(out)
-        try:
-            for g in groups:
-                train_systems.main(g)
-        finally:
-            if old is None:
-                os.environ.pop("SABENCH_MINI_CHECKPOINTS", None)
-            else:
-                os.environ["SABENCH_MINI_CHECKPOINTS"] = old
-        return
-    procs = [subprocess.Popen([sys.executable, "-m", "suites.synthcaps.train_systems", *g], env=env) for g in groups]
-    codes = [p.wait() for p in procs]
+        codes = [subprocess.run(c, env=env).returncode for c in cmds]
+    else:
+        codes = [p.wait() for p in [subprocess.Popen(c, env=env) for c in cmds]]
     if any(codes):
         raise SystemExit(f"sabench mini train: a system group failed (exit codes {codes}); see its log above")
 

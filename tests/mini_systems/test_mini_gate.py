@@ -4,11 +4,8 @@ weights) must fail the same gate, so the gate is shown able to fail."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import torch
-from safetensors.torch import load_file, save_file
 
 from suites.synthcaps import gate
 from suites.synthcaps.weights import DEFAULT_DIR
@@ -35,22 +32,10 @@ def test_committed_models_pass_the_gate(cache):
     assert run.profile == "mini"
 
 
-def _degrade(src, dst, scale: float) -> None:
-    """Copy the d16 system and add N(0, (scale * std)^2) to every planner weight matrix."""
-    shutil.copytree(src, dst)
-    path = dst / "planner" / "model.safetensors"
-    state = load_file(str(path))
-    gen = torch.Generator().manual_seed(0)
-    for k, v in state.items():
-        if v.dim() == 2 and v.numel() > 64:
-            state[k] = v + scale * v.std() * torch.randn(v.shape, generator=gen)
-    save_file(state, str(path))
-
-
 def test_gate_catches_a_degraded_checkpoint(cache):
     bad = cache / "ckpt"
     bad.mkdir()
-    _degrade(ROOT / "mlp-d16", bad / "mlp-d16", scale=0.5)
+    gate.degrade_planner(ROOT / "mlp-d16", bad / "mlp-d16", scale=0.5)
     run = gate.gate_run(cache / "run", checkpoint_root=bad)
     result = gate.compare(run)
     assert not result.passed, result.table()
