@@ -54,6 +54,23 @@ def save(ckpt_dir: str | Path, model: FlowModel, extra: dict[str, Any] | None = 
     return d
 
 
+RAW = "raw.safetensors"
+"""Training state beside optimizer.pt: the raw weights when model.safetensors holds their EMA."""
+
+
+def save_raw(ckpt_dir: str | Path, model: FlowModel) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write(Path(ckpt_dir) / RAW, lambda p: save_file(state, p))
+
+
+def load_raw(ckpt_dir: str | Path, model: FlowModel) -> None:
+    path = Path(ckpt_dir) / RAW
+    if not path.is_file():
+        raise WeightsError(str(path), "raw weights missing: this checkpoint was trained with ema but kept "
+                           "no training state", "resume from a checkpoint saved during training, not a release")
+    model.load_state_dict(load_file(str(path)), strict=True)
+
+
 def read_config(ckpt_dir: str | Path) -> dict:
     p = Path(ckpt_dir) / "config.json"
     if not p.is_file():
@@ -86,10 +103,19 @@ def mismatches(saved: dict, wanted: dict) -> list[str]:
             for k in sorted(set(a) | set(b)) if a.get(k, "<absent>") != b.get(k, "<absent>")]
 
 
+def _with_defaults(saved: dict) -> dict:
+    """The saved model config with fields added since it was written at their defaults (so an
+    older checkpoint still matches); left as saved if it does not parse (mismatches names it)."""
+    try:
+        return ModelConfig.from_dict(saved).to_dict()
+    except (KeyError, TypeError, ValueError):
+        return saved
+
+
 def load_into(ckpt_dir: str | Path, model: FlowModel) -> dict:
     """Load weights into `model` after checking its config matches. Returns config.json."""
     cfg = read_config(ckpt_dir)
-    bad = mismatches(cfg["model"], model.cfg.to_dict())
+    bad = mismatches(_with_defaults(cfg["model"]), model.cfg.to_dict())
     if bad:
         raise WeightsError(str(ckpt_dir), "checkpoint config differs from the model's: " + "; ".join(bad),
                            "build the model from the checkpoint's config.json (load_model) "

@@ -51,6 +51,11 @@ class DiTConfig:
     """Token projection: "mlp" (Linear-GELU-Linear) or "linear"."""
     t_freq: int = 256
     rope_theta: float = 10000.0
+    abs_pos: bool = False
+    """Also add a fixed sinusoidal embedding of the absolute frame index to the input (DiT's
+    absolute table, next to RoPE). The paper uses RoPE only (False); RoPE is relative, so a
+    small model has to infer where in the clip a frame is from the clip's edges, which costs
+    it event order (docs/mini_world.md). Checkpoints without the field read it as False."""
 
     def __post_init__(self) -> None:
         if self.width % self.heads or (self.width // self.heads) % 2:
@@ -237,6 +242,9 @@ class DiT(nn.Module):
                 raise ValueError(f"frame condition must be (B, T, {self.cfg.frame_dim}) "
                                  f"aligned with x {tuple(x.shape)}")
             h = h + self.frame_in(frames)                              # (B, T, D)
+        if self.cfg.abs_pos:
+            pos = torch.arange(x.shape[1], device=x.device, dtype=torch.float32) / 1000.0  # (T,) frame index
+            h = h + timestep_embedding(pos, self.cfg.width).to(h.dtype)[None]            # (1, T, D) sin-cos
         c = self.t_mlp(timestep_embedding(t, self.cfg.t_freq)) + self.g_mlp(glob)  # (B, D)
         shared = None if self.t_block is None else self.t_block(c).view(c.shape[0], 6, -1)  # (B, 6, D)
         ctx = self.ctx_proj(tokens)                                    # (B, L, D)

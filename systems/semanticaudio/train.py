@@ -19,6 +19,7 @@ LR: linear warm-up over `warmup` steps, then x `decay_factor` at each of `decay_
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import time
@@ -65,6 +66,11 @@ class TrainConfig:
     """bf16 autocast; applied on CUDA only."""
     encoders: str = ""
     """"module:function" of the encoders the data was made with (recorded in checkpoints)."""
+    ema: float = 0.0
+    """Decay of an exponential moving average of the weights, updated after every optimizer
+    step; when > 0 the average is what `model.safetensors` holds (and what inference uses),
+    the raw weights go to `raw.safetensors` beside `optimizer.pt` for an exact resume.
+    0 = no average (`model.safetensors` = the raw weights)."""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -108,6 +114,9 @@ class Trainer:
         self.net = self._maybe_ddp(self.model)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=cfg.lr, betas=cfg.betas,
                                      weight_decay=cfg.weight_decay)
+        if not 0.0 <= cfg.ema < 1.0:
+            raise ValueError(f"ema must be in [0, 1), got {cfg.ema}")
+        self.ema = copy.deepcopy(self.model).requires_grad_(False) if cfg.ema else None
 
     def _maybe_ddp(self, model):
         if self.world <= 1:
@@ -149,6 +158,10 @@ class Trainer:
         if cfg.grad_clip:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
         self.opt.step()
+        if self.ema is not None:
+            with torch.no_grad():                                      # ema <- ema + (1 - decay) (w - ema)
+                for e, w in zip(self.ema.parameters(), self.model.parameters(), strict=True):
+                    e.lerp_(w, 1.0 - cfg.ema)
         self.step += 1
         return total
 
@@ -157,12 +170,18 @@ class Trainer:
                 "encoders": self.cfg.encoders}
 
     def save(self, out_dir: str | Path | None = None) -> Path | None:
+        """model.safetensors = the weights inference uses (the average when ema > 0)."""
         if self.rank != 0:
             return None
-        return checkpoint.save(out_dir or self.cfg.out_dir, self.model, self.extra(), self.opt)
+        d = checkpoint.save(out_dir or self.cfg.out_dir, self.ema or self.model, self.extra(), self.opt)
+        if self.ema is not None:
+            checkpoint.save_raw(d, self.model)
+        return d
 
     def resume(self, ckpt_dir: str | Path) -> None:
-        conf = checkpoint.load_into(ckpt_dir, self.model)
+        conf = checkpoint.load_into(ckpt_dir, self.ema or self.model)
+        if self.ema is not None:
+            checkpoint.load_raw(ckpt_dir, self.model)
         checkpoint.load_optimizer(ckpt_dir, self.opt)
         self.step = int(conf["step"])
 
@@ -205,6 +224,8 @@ def _parse(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--no-bf16", action="store_true")
     ap.add_argument("--encoders", default="", help="module:function of the encoders used for --data")
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="EMA decay of the saved weights, e.g. 0.9999 (0 = save the raw weights)")
     a = ap.parse_args(argv)
     if a.device.startswith("cuda") and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         a.device = f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
@@ -212,7 +233,8 @@ def _parse(argv=None) -> tuple[TrainConfig, argparse.Namespace]:
     cfg = TrainConfig(stage=a.stage, preset=a.preset, dit=json.loads(a.dit), variant=a.variant, d=a.d, lr=a.lr,
                       weight_decay=a.weight_decay, warmup=a.warmup, decay_steps=decay, steps=a.steps,
                       batch_size=a.batch_size, grad_accum=a.grad_accum, seed=a.seed, save_every=a.save_every,
-                      log_every=a.log_every, out_dir=a.out, device=a.device, bf16=not a.no_bf16, encoders=a.encoders)
+                      log_every=a.log_every, out_dir=a.out, device=a.device, bf16=not a.no_bf16, encoders=a.encoders,
+                      ema=a.ema)
     return cfg, a
 
 

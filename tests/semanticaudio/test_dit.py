@@ -104,3 +104,47 @@ def test_paper_preset_parameter_counts():
         + final_single + (D * 6 * D + 6 * D)
     assert 825e6 < zero < 828e6                 # ~826 M (adaLN-Zero, as the issue asks)
     assert 609e6 < single < 611e6               # ~610 M: the paper's figure matches adaLN-single
+
+
+def test_abs_pos_adds_the_sinusoid_of_the_frame_index():
+    """abs_pos=True equals the same weights without it whose input projection also adds the
+    table cos/sin(i * 10000^(-k/half)), computed here in float64; tolerance 1e-5 (float32
+    trig and the tiny DiT's accumulation)."""
+    cfg, args = _inputs(cfg=preset("tiny", in_dim=8, text_dim=16, global_dim=8, frame_dim=4, abs_pos=True))
+    on = _randomise(DiT(cfg))
+    off = DiT(preset("tiny", in_dim=8, text_dim=16, global_dim=8, frame_dim=4))
+    off.load_state_dict(on.state_dict())
+    T, half = args[0].shape[1], cfg.width // 2
+    ang = torch.arange(T, dtype=torch.float64)[:, None] * 10000.0 ** (-torch.arange(half, dtype=torch.float64) / half)
+    table = torch.cat([ang.cos(), ang.sin()], dim=-1).float()          # (T, D)
+    off.x_in.register_forward_hook(lambda _m, _i, out: out + table)     # x_in(x) + table
+    torch.testing.assert_close(on(*args), off(*args), atol=1e-5, rtol=0)
+    assert not torch.allclose(on(*args), _plain(on, args), atol=1e-3)   # the table changes the output
+
+
+def _plain(on: DiT, args) -> torch.Tensor:
+    net = DiT(preset("tiny", in_dim=8, text_dim=16, global_dim=8, frame_dim=4))
+    net.load_state_dict(on.state_dict())
+    return net(*args)
+
+
+def test_checkpoint_written_before_abs_pos_still_loads(tmp_path):
+    """Older config.json files have no abs_pos field: they read as False and load; a checkpoint
+    trained with abs_pos is refused by a model built without it, naming the field."""
+    import json
+
+    from harness.errors import WeightsError
+    from systems.semanticaudio import checkpoint
+    from systems.semanticaudio.model import FlowModel, ModelConfig
+
+    cfg = ModelConfig("base", preset("tiny", in_dim=8, text_dim=16, global_dim=8))
+    checkpoint.save(tmp_path / "old", FlowModel(cfg))
+    conf = json.loads((tmp_path / "old" / "config.json").read_text())
+    del conf["model"]["dit"]["abs_pos"]
+    (tmp_path / "old" / "config.json").write_text(json.dumps(conf))
+    model, _ = checkpoint.load_model(tmp_path / "old")
+    assert model.cfg.dit.abs_pos is False
+    checkpoint.save(tmp_path / "new", FlowModel(ModelConfig("base", preset("tiny", in_dim=8, text_dim=16,
+                                                                                global_dim=8, abs_pos=True))))
+    with pytest.raises(WeightsError, match="abs_pos"):
+        checkpoint.load_into(tmp_path / "new", FlowModel(cfg))

@@ -164,3 +164,50 @@ def test_precompute_cli_from_manifest(tmp_path):
                "--encoders", "systems.semanticaudio.encoders:weightless_encoders"])
     d = load_shards(tmp_path / "sh")
     assert d.acoustic.shape == (3, 10, 40) and d.semantic.shape == (3, 10, 12) and d.glob.shape == (3, 8)
+
+
+def test_ema_is_the_running_average_of_the_raw_weights(data, tmp_path):
+    """ema = d: after each optimizer step e <- d e + (1 - d) w, computed here independently in
+    float64 from a copy of the raw weights taken after every step; model.safetensors holds the
+    average, raw.safetensors the raw weights. Tolerance 1e-6: float32 lerp against float64."""
+    decay = 0.9
+    tr = Trainer(tiny_cfg("synthesizer", steps=5, ema=decay), data)
+    avg = {k: v.double().clone() for k, v in tr.model.named_parameters()}
+    for _ in range(5):
+        tr.train_step()
+        for k, w in tr.model.named_parameters():
+            avg[k] = decay * avg[k] + (1 - decay) * w.detach().double()
+    moved = 0
+    for k, e in tr.ema.named_parameters():
+        assert torch.allclose(e.double(), avg[k], atol=1e-6), k
+        moved += not torch.equal(e, dict(tr.model.named_parameters())[k])
+    assert moved > 0                                   # the average is not the raw weights
+    tr.save(tmp_path / "c")
+    saved, _ = checkpoint.load_model(tmp_path / "c")
+    for (k, a), (_, b) in zip(tr.ema.state_dict().items(), saved.state_dict().items(), strict=True):
+        assert torch.equal(a, b), k
+    assert (tmp_path / "c" / checkpoint.RAW).is_file()
+
+
+def test_ema_resume_equals_uninterrupted_and_off_writes_no_raw(data, tmp_path):
+    cfg = tiny_cfg("synthesizer", steps=6, batch_size=3, ema=0.8)
+    full = Trainer(cfg, data)
+    full.train()
+    part = Trainer(cfg, data)
+    part.train(until=3)
+    part.save(tmp_path / "ck")
+    resumed = Trainer(cfg, data)
+    resumed.resume(tmp_path / "ck")
+    resumed.train()
+    for m_full, m_res in ((full.model, resumed.model), (full.ema, resumed.ema)):
+        for (k, a), (_, b) in zip(m_full.state_dict().items(), m_res.state_dict().items(), strict=True):
+            assert torch.equal(a, b), k
+    plain = Trainer(tiny_cfg("synthesizer", steps=1), data)
+    plain.train()
+    plain.save(tmp_path / "plain")
+    assert plain.ema is None and not (tmp_path / "plain" / checkpoint.RAW).exists()
+    (tmp_path / "ck" / checkpoint.RAW).unlink()
+    with pytest.raises(WeightsError, match="raw weights missing"):
+        Trainer(cfg, data).resume(tmp_path / "ck")
+    with pytest.raises(ValueError, match="ema must be in"):
+        Trainer(tiny_cfg("synthesizer", ema=1.0), data)
