@@ -23,10 +23,10 @@ from pathlib import Path
 from suites.synthcaps.weights import DEFAULT_DIR, write_manifest
 
 GROUPS = (["--variants", "mlp-d16,mlp-d64", "--no-base"], ["--variants", "rawpe-d64"])
-"""The system stages in two groups of about equal work (a synthesizer is 1,200 steps, a planner
-3,000, the Base Model 6,000): trained side by side with `--jobs 2`, one after the other with
-`--jobs 1`; the files are the same either way (each stage seeds itself; one training record per
-group)."""
+"""The system stages in two groups (a synthesizer is 1,200 steps, a planner and the Base Model
+6,000 each: 4 planners in the first group, 2 + the Base Model in the second), trained side by
+side with `--jobs 2`, one after the other with `--jobs 1`; the files are the same either way
+(each stage seeds itself; one training record per group)."""
 
 
 def main(argv=None) -> int:
