@@ -17,8 +17,10 @@ import _kit
 
 KIT = str(Path(_kit.__file__).parent)
 N = 12
-SLEEP = 0.15
-"""Seconds per item in the slow run: 12 items in batches of 2 take ~1.8 s."""
+SLEEP = 0.4
+"""Seconds per item in the slow run: 12 items in batches of 2 take ~4.8 s, so after the 4th
+sample is stored ~3 s remain for the signal to land even on a loaded machine (at 0.15 s the
+run once finished before a starved test process sent SIGINT)."""
 
 
 def _start(suite: Path, out: Path, cache: Path, sleep: float) -> subprocess.Popen:
