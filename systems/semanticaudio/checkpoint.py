@@ -39,12 +39,16 @@ def _atomic_write(path: Path, write) -> None:
             os.unlink(tmp)
 
 
+def _write_weights(path: Path, model: FlowModel) -> None:
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    _atomic_write(path, lambda p: save_file(state, p))
+
+
 def save(ckpt_dir: str | Path, model: FlowModel, extra: dict[str, Any] | None = None,
          optimizer: torch.optim.Optimizer | None = None) -> Path:
     """Write model.safetensors, config.json (and optimizer.pt). Returns the directory."""
     d = Path(ckpt_dir)
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(d / "model.safetensors", lambda p: save_file(state, p))
+    _write_weights(d / "model.safetensors", model)
     if optimizer is not None:
         _atomic_write(d / "optimizer.pt", lambda p: torch.save(optimizer.state_dict(), p))
     config = {"format": FORMAT, "model": model.cfg.to_dict(),
@@ -59,8 +63,7 @@ RAW = "raw.safetensors"
 
 
 def save_raw(ckpt_dir: str | Path, model: FlowModel) -> None:
-    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    _atomic_write(Path(ckpt_dir) / RAW, lambda p: save_file(state, p))
+    _write_weights(Path(ckpt_dir) / RAW, model)
 
 
 def load_raw(ckpt_dir: str | Path, model: FlowModel) -> None:

@@ -169,17 +169,21 @@ class Trainer:
         return {"step": self.step, "train": self.cfg.to_dict(), "flow": self.cfg.flow.to_dict(),
                 "encoders": self.cfg.encoders}
 
+    @property
+    def inference_model(self) -> FlowModel:
+        """What model.safetensors holds: the average when ema > 0, else the trained weights."""
+        return self.model if self.ema is None else self.ema
+
     def save(self, out_dir: str | Path | None = None) -> Path | None:
-        """model.safetensors = the weights inference uses (the average when ema > 0)."""
         if self.rank != 0:
             return None
-        d = checkpoint.save(out_dir or self.cfg.out_dir, self.ema or self.model, self.extra(), self.opt)
+        d = checkpoint.save(out_dir or self.cfg.out_dir, self.inference_model, self.extra(), self.opt)
         if self.ema is not None:
             checkpoint.save_raw(d, self.model)
         return d
 
     def resume(self, ckpt_dir: str | Path) -> None:
-        conf = checkpoint.load_into(ckpt_dir, self.ema or self.model)
+        conf = checkpoint.load_into(ckpt_dir, self.inference_model)
         if self.ema is not None:
             checkpoint.load_raw(ckpt_dir, self.model)
         checkpoint.load_optimizer(ckpt_dir, self.opt)
